@@ -1,0 +1,5 @@
+"""``python -m ecgscope`` runs the CLI."""
+
+from .cli import run
+
+run()

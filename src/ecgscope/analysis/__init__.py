@@ -1,0 +1,1 @@
+"""ecgscope.analysis layer (see DESIGN.md)."""

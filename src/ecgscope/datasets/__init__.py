@@ -1,0 +1,1 @@
+"""ecgscope.datasets layer (see DESIGN.md)."""

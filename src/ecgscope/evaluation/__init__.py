@@ -1,0 +1,1 @@
+"""ecgscope.evaluation layer (see DESIGN.md)."""

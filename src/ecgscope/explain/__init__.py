@@ -1,0 +1,1 @@
+"""ecgscope.explain layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""ecgscope.features layer (see DESIGN.md)."""

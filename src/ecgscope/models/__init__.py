@@ -1,0 +1,1 @@
+"""ecgscope.models layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""ecgscope.serve layer (see DESIGN.md)."""

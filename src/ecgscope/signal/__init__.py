@@ -1,0 +1,1 @@
+"""ecgscope.signal layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""ecgscope.synthesis layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""ecgscope.training layer (see DESIGN.md)."""
