@@ -27,6 +27,12 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def shared():
+    """``shared("mitdb", "101")`` -> path under ../shared/data, skipping when absent."""
+    return shared_path
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
