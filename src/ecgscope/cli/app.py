@@ -14,6 +14,7 @@ import sys
 
 import click
 import typer
+from rich.text import Text
 
 from .. import __version__
 from ..errors import ECGScopeError
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="ecgscope", standalone_mode=False)
     except ECGScopeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code

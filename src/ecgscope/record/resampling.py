@@ -5,8 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
-
 __all__ = ["resample_signal", "rational_ratio"]
 
 
@@ -29,5 +27,7 @@ def resample_signal(signal: np.ndarray, fs: float, fs_out: float) -> np.ndarray:
     if x.shape[-1] == 0:
         n_out = 0
         return np.zeros(x.shape[:-1] + (n_out,), dtype=np.float32)
+    from scipy.signal import resample_poly  # imported here: keeps `import ecgscope` fast
+
     y = resample_poly(x.astype(np.float32, copy=False), up, down, axis=-1, padtype="line")
     return y.astype(np.float32, copy=False)
