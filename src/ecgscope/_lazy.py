@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Callable
 
 
@@ -18,6 +19,9 @@ def lazy_exports(package: str, table: dict[str, str]) -> tuple[Callable[[str], o
         if name not in table:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(f"{package}.{table[name]}"), name)
+        # Cache on the package: importing a submodule that shares the name
+        # (``signal/hrv.py`` defining ``hrv``) must not leave the module there.
+        setattr(sys.modules[package], name, value)
         return value
 
     def __dir__() -> list[str]:

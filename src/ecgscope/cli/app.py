@@ -60,7 +60,7 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit status."""
     try:
-        app(args=argv, prog_name="ecgscope", standalone_mode=False)
+        status = app(args=argv, prog_name="ecgscope", standalone_mode=False)
     except ECGScopeError as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
         return 2
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 def run() -> None:
