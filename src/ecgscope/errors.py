@@ -33,6 +33,11 @@ __all__ = [
 ]
 
 
+def _strip_period(text: str) -> str:
+    """Drop one closing full stop, keeping an ellipsis intact."""
+    return text[:-1] if text.endswith(".") and not text.endswith("...") else text
+
+
 class ECGScopeError(Exception):
     """Base class: ``problem`` plus the ``path`` it concerns and a ``fix``."""
 
@@ -51,12 +56,12 @@ class ECGScopeError(Exception):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        text = self.problem.rstrip(".")
+        text = _strip_period(self.problem)
         if self.path:
             text = f"{self.path}: {text}"
         if self.fix:
-            text = f"{text}. Fix: {self.fix.rstrip('.')}"
-        return text + "."
+            text = f"{text}. Fix: {_strip_period(self.fix)}"
+        return text if text.endswith("...") else text + "."
 
 
 class FormatError(ECGScopeError):

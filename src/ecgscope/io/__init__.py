@@ -28,7 +28,8 @@ def read(path, format: str | None = None, *, nonfinite: str = "raise", check_uni
         check_units: raise :class:`~ecgscope.errors.UnitsError` when the
             amplitudes cannot be millivolts.
         **hints: what the file may not say: ``fs``, ``leads``, ``units``,
-            ``gain``, ``orientation``, ``annotators``, ...
+            ``gain``, ``orientation``, ``annotators``, ... (see
+            ``docs/formats.md``); hints given as ``None`` are ignored.
 
     Raises:
         ECGScopeError: with a message naming the file, the problem and the fix.
@@ -36,6 +37,7 @@ def read(path, format: str | None = None, *, nonfinite: str = "raise", check_uni
     p = resolve_path(path)
     name = format or detect_format(p)
     module = format_module(name)
+    hints = {k: v for k, v in hints.items() if v is not None}
     try:
         record = module.read(p, **hints)
     except ECGScopeError:
@@ -78,4 +80,5 @@ def _format_from_extension(p: Path) -> str:
     if suffix == "":
         return "wfdb"
     raise FormatError(f"cannot tell the format from the extension {suffix!r}", path=p,
-                      fix="use .hea/.dat, .csv, .tsv, .json, .npz, .npy or .edf, or pass format=...")
+                      fix="use .hea/.dat, .csv, .tsv, .json, .npz, .npy or .edf, "
+                          "or pass format='csv' (or another format name)")
