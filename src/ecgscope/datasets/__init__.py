@@ -34,6 +34,8 @@ _EXPORTS = {
     "rhythm_episodes": "labels",
     # splits/
     "Split": "splits", "load_split": "splits", "available_splits": "splits",
+    # beats.py
+    "BeatDatasetConfig": "beats", "build_beat_dataset": "beats", "BeatSet": "beats",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
