@@ -1,0 +1,89 @@
+"""Architecture-specific behaviour: shared blocks, TransNet tokens and attention, options."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ecgscope.errors import ModelError
+from ecgscope.models import create_model
+from ecgscope.models.blocks import (
+    CBAM1d, GlobalPool1d, LearnedPositionalEncoding, ResidualBlock1d, RRFusion, SinusoidalPositionalEncoding,
+    SqueezeExcitation1d,
+)
+
+
+def test_rr_fusion_is_identity_without_rr_and_concatenates_with_rr():
+    feats = torch.randn(3, 10)
+    none = RRFusion(10, 0)
+    assert none.out_features == 10 and none(feats) is feats
+    fused = RRFusion(10, 4, hidden=8)
+    out = fused(feats, torch.rand(3, 4))
+    assert out.shape == (3, 18) and torch.equal(out[:, :10], feats)
+
+
+def test_attention_gates_keep_shape_and_gate_between_zero_and_one():
+    x = torch.rand(2, 16, 50) + 0.1
+    for block in (SqueezeExcitation1d(16), CBAM1d(16)):
+        y = block(x)
+        assert y.shape == x.shape
+        assert (y >= 0).all() and (y <= x + 1e-6).all()  # sigmoid gates only scale down positive inputs
+
+
+def test_residual_block_downsamples_with_projection():
+    block = ResidualBlock1d(8, 16, 5, stride=2, attention="cbam")
+    assert block(torch.randn(2, 8, 45)).shape == (2, 16, 23)
+    assert isinstance(ResidualBlock1d(8, 8, 5).shortcut, torch.nn.Identity)
+
+
+def test_pooling_and_positional_encodings():
+    x = torch.randn(2, 4, 9)
+    assert torch.equal(GlobalPool1d("avgmax")(x), torch.cat([x.mean(-1), x.amax(-1)], 1))
+    tokens = torch.zeros(2, 7, 6)
+    sin = SinusoidalPositionalEncoding(6)(tokens)
+    assert torch.allclose(sin[0, 0], torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 1.0]))
+    assert not torch.equal(sin[0, 1], sin[0, 2])
+    learned = LearnedPositionalEncoding(6, n_tokens=7)
+    assert learned(tokens).shape == (2, 7, 6) and learned(torch.zeros(1, 12, 6)).shape == (1, 12, 6)
+
+
+@pytest.mark.parametrize("attention", ["se", "cbam"])
+def test_resnet_attention_options(attention):
+    model = create_model("resnet1d", in_leads=1, n_classes=3, window=128, variant="tiny", attention=attention)
+    assert model(torch.randn(2, 1, 128)).shape == (2, 3)
+    with pytest.raises(ModelError, match="attention='sparse' is not supported"):
+        create_model("resnet1d", in_leads=1, n_classes=3, window=128, attention="sparse")
+
+
+def test_inception_modules_use_kernels_9_19_39_and_dilation_in_the_deeper_block():
+    model = create_model("inception_time", in_leads=1, n_classes=4, window=256, variant="base")
+    first, last = model.blocks[0].layers[0], model.blocks[-1].layers[-1]
+    assert [c.kernel_size[0] for c in first.branches] == [9, 19, 39]
+    assert [c.dilation[0] for c in first.branches] == [1, 1, 1]
+    assert [c.dilation[0] for c in last.branches] == [2, 2, 2]
+    assert model.feature_dim == 2 * 4 * 16  # GAP + GMP of 4 branches x 16 filters
+    with pytest.raises(ModelError, match="depth=5"):
+        create_model("inception_time", in_leads=1, n_classes=4, window=256, depth=5)
+
+
+@pytest.mark.parametrize(("window", "tokens"), [(128, 16), (256, 32), (360, 45)])
+def test_transnet_tokens_and_attention_maps(window, tokens):
+    model = create_model("transnet", in_leads=2, n_classes=4, window=window, variant="base", n_rr=4).eval()
+    x = torch.randn(2, 2, window)
+    assert model.n_tokens == tokens
+    with torch.no_grad():
+        toks = model.tokens(x)
+    assert toks.shape == (2, tokens, 64)
+    torch.testing.assert_close(model.features(x, torch.ones(2, 4))[:, :64], toks.mean(1))
+    maps = model.attention_maps(x)
+    assert len(maps) == 2 and maps[0].shape == (2, 4, tokens, tokens)
+    torch.testing.assert_close(maps[0].sum(-1), torch.ones(2, 4, tokens))
+
+
+def test_transnet_learned_positions_and_consistency_checks():
+    model = create_model("transnet", in_leads=1, n_classes=4, window=256, variant="tiny",
+                         positional="learned")
+    assert model.position.table.shape == (32, 32)
+    assert model(torch.randn(2, 1, 256)).shape == (2, 4)
+    with pytest.raises(ModelError, match="inconsistent"):
+        create_model("transnet", in_leads=1, n_classes=4, window=256, d_model=30, heads=4)
