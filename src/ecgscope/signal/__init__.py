@@ -12,13 +12,16 @@ _EXPORTS = {
     # R-peak detection (rpeaks.py, detectors/)
     "find_rpeaks": "rpeaks", "find_rpeaks_with_confidence": "rpeaks", "RPEAK_METHODS": "rpeaks",
     # signal quality (quality.py)
-    "signal_quality": "quality",
+    "signal_quality": "quality", "quality_mask": "quality", "SignalQuality": "quality",
     # beats and RR features (beats.py)
     "segment_beats": "beats", "rr_features": "beats",
-    # heart-rate variability (hrv.py)
-    "hrv": "hrv", "hrv_time": "hrv", "hrv_frequency": "hrv", "hrv_nonlinear": "hrv", "clean_nn": "hrv",
-    # delineation (delineate.py)
-    "delineate": "delineate", "intervals": "delineate",
+    # heart-rate variability (heart_rate_variability.py)
+    "hrv": "heart_rate_variability", "hrv_time": "heart_rate_variability",
+    "hrv_frequency": "heart_rate_variability", "hrv_nonlinear": "heart_rate_variability",
+    "clean_nn": "heart_rate_variability",
+    # delineation (delineation.py)
+    "delineate": "delineation", "intervals": "delineation", "Delineation": "delineation",
+    "Intervals": "delineation",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
