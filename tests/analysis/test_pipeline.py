@@ -210,3 +210,13 @@ def test_real_records(shared, parts):
     assert len(report.beats) > 5 and report.readable_fraction > 0.5
     if parts[0] == "ludb":
         assert report.record.n_leads == 12 and report.intervals.available
+
+
+def test_s_beats_inside_af_count_as_conducted_beats():
+    from ecgscope.analysis.pipeline import _conducted_in_af
+
+    labels = np.array(["N", "S", "S", "V", "S", "S"])
+    times = np.array([1.0, 2.0, 12.0, 13.0, 25.0, 40.0])
+    out = _conducted_in_af(labels, times, [(10.0, 20.0), (30.0, 45.0)])
+    assert out.tolist() == ["N", "S", "N", "V", "S", "N"]
+    assert _conducted_in_af(labels, times, []) is labels

@@ -358,6 +358,20 @@ def _check(record: Any) -> Record:
 
 
 # ------------------------------------------------------------------ analyze
+def _conducted_in_af(labels: np.ndarray, times: np.ndarray, af_spans: list[tuple[float, float]]) -> np.ndarray:
+    """Relabel S beats inside AF episodes as N (conducted AF beats, as MIT-BIH annotates them).
+
+    Without organised atrial activity there are no atrial premature beats: an
+    early beat in AF is a conducted fibrillation beat, so counting it as an APC
+    (or an SVT run) would be wrong.
+    """
+    if not af_spans:
+        return labels
+    edges = np.asarray(af_spans, dtype=float).ravel()
+    inside = (np.searchsorted(edges, times, side="right") % 2) == 1
+    return np.where(inside & (labels == "S"), "N", labels)
+
+
 def analyze(
     record: Record,
     *,
@@ -423,6 +437,7 @@ def analyze(
     af_spans = [(e.start_s, e.end_s) for e in rhythm if e.rhythm == "AF"]
     sinus_spans = [(e.start_s, e.end_s) for e in rhythm if e.rhythm == "sinus"]
     times = beats.sample / fs
+    labels = _conducted_in_af(labels, times, af_spans)
     ectopy = summarize_ectopy(labels, times, np.flatnonzero(~ok) + 1, readable_s, labelled)
     bin_s = trend_bin_s or (10.0 if record.duration <= 1800 else 60.0)
     table = _delineated_beats(record, beats, sinus_spans or readable_spans, max_delineated_beats)

@@ -13,8 +13,13 @@ Until a rhythm model ships, :func:`rule_episodes` finds atrial fibrillation as
    "Automatic real time detection of atrial fibrillation", Ann. Biomed. Eng.
    37(9):1701-1709, 2009, use the same idea through the normalised RMSSD.
    The share of irregular intervals in a centred window of ``window`` intervals
-   is the irregularity score; intervals touching ectopic beats (S, V, F) are
-   left out, so isolated premature beats and bigeminy do not look like AF.
+   is the irregularity score; intervals touching ventricular beats (V, F) are
+   left out, so isolated PVCs and ventricular bigeminy do not look like AF.
+   Beats labelled S are left out only where S labels are sparse (at most
+   ``sparse_s_fraction`` of the beats around them): isolated APCs then do not
+   count, while the dense "S" labels a beat classifier gives to the early,
+   irregularly conducted beats of AF do not hide the AF (atrial bigeminy keeps
+   its P waves, step 3).
 2. **Episodes.** Intervals with a score above ``score_threshold`` form
    candidate runs; runs closer than ``merge_gap_s`` merge, and runs shorter
    than ``min_duration_s`` (30 s, the clinical definition of an AF episode;
@@ -35,6 +40,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from .report import RhythmEpisode, finite_or_none
 
@@ -42,6 +48,7 @@ __all__ = ["RuleParams", "RhythmDetector", "irregularity_score", "rule_episodes"
 
 #: Beat classes whose intervals are left out of the irregularity measure.
 ECTOPIC_LABELS = frozenset({"S", "V", "F"})
+VENTRICULAR_LABELS = frozenset({"V", "F"})
 
 NAMES = {"sinus": "Sinus rhythm", "AF": "Atrial fibrillation", "undetermined": "Rhythm undetermined"}
 
@@ -55,6 +62,7 @@ class RuleParams:
     score_threshold: float = 0.45
     min_duration_s: float = 30.0
     merge_gap_s: float = 10.0
+    sparse_s_fraction: float = 0.2
     max_p_fraction: float = 0.5
     max_rr_s: float = 3.0
 
@@ -68,9 +76,12 @@ class RhythmDetector(Protocol):
 
 def _interval_validity(rpeaks: np.ndarray, fs: float, labels: np.ndarray, interval_ok: np.ndarray,
                        params: RuleParams) -> np.ndarray:
-    """Bool per RR interval: both beats normal/unlabelled, no gap or unreadable stretch inside."""
+    """Bool per RR interval: no ventricular or isolated S beat, no gap or unreadable stretch inside."""
     rr = np.diff(rpeaks) / fs
-    ok_beat = ~np.isin(labels.astype(str), list(ECTOPIC_LABELS))
+    labels = labels.astype(str)
+    is_s = labels == "S"
+    s_density = uniform_filter1d(is_s.astype(float), size=params.window, mode="nearest")
+    ok_beat = ~(np.isin(labels, list(VENTRICULAR_LABELS)) | (is_s & (s_density <= params.sparse_s_fraction)))
     return ok_beat[:-1] & ok_beat[1:] & (rr < params.max_rr_s) & interval_ok
 
 

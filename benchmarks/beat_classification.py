@@ -1,0 +1,229 @@
+"""The shipped default beat classifier: its training (time, card) and its inference speed.
+
+Two steps, run in this order (the patient-wise CV of the same configuration
+comes first; it is the honest estimate, and ``train`` refuses to ship a model
+whose configuration differs from the one cross-validated)::
+
+    ECGSCOPE_DATA=../shared/data ecgscope benchmark beats --protocol cv \\
+        --config configs/beats/resnet1d.yaml model.variant=tiny train.epochs=8 train.patience=3 \\
+        train.progress=false --threads 1 -o runs/beats-default-cv
+    ECGSCOPE_DATA=../shared/data python benchmarks/beat_classification.py train --cv runs/beats-default-cv
+    python benchmarks/beat_classification.py infer [--record ../shared/data/mitdb/101] [--repeat 7]
+
+``train`` trains ``configs/beats/resnet1d.yaml`` + :data:`OVERRIDES` on all of
+MIT-BIH DS1 (two DS1 patients held out for early stopping; nothing from DS2),
+times it, adds the CV report (gross Se/+P/F1 with record-bootstrap CIs) to the
+card's ``metrics.cv`` and writes the checkpoint folder
+``src/ecgscope/models/pretrained/beats-default``. ``infer`` times
+:func:`ecgscope.classify_beats` on a 30-min record (first MIT-BIH record
+found, else a simulated one), R-peak detection included: the cold first call
+(model loading) and the median of warm calls, with 1 and 2 torch threads, and
+a breakdown (detection, beat extraction, network). Both print a table and
+merge their figures into ``benchmarks/results/beat_classification.json``
+(``infer`` under the record's name).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "beat_classification.json"
+BASE_CONFIG = ROOT / "configs" / "beats" / "resnet1d.yaml"
+#: The default model's configuration: the shipped ResNet-1D config, CPU-sized.
+OVERRIDES = ["model.variant=tiny", "train.epochs=8", "train.patience=3", "train.progress=false"]
+#: Keys that may differ between the CV run and the training run (where, not what).
+_WHERE = {("name",), ("data", "root"), ("data", "cache_dir"), ("train", "progress"), ("train", "tensorboard"),
+          ("folds",)}
+
+
+def _merge_results(key: str, value: dict, sub: str | None = None) -> None:
+    data = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if sub is None:
+        data[key] = value
+    else:
+        data.setdefault(key, {})[sub] = value
+    data["machine"] = {"python": platform.python_version(), "torch": torch.__version__,
+                       "platform": platform.platform(), "cpus": os.cpu_count()}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _flatten(d: dict, prefix=()) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "kwargs":
+            out.update(_flatten(v, (*prefix, k)))
+        else:
+            out[(*prefix, k)] = v
+    return out
+
+
+def _config_differences(a: dict, b: dict) -> list[str]:
+    fa, fb = _flatten(a), _flatten(b)
+    keys = sorted(set(fa) | set(fb))
+    return [".".join(k) for k in keys if k not in _WHERE and fa.get(k) != fb.get(k)]
+
+
+def cv_summary(cv_dir: Path) -> dict:
+    """Gross AAMI figures with CIs of a CV run's report.json, for the card and the results file."""
+    report = json.loads((cv_dir / "report.json").read_text())
+    split = json.loads((cv_dir / "split.json").read_text())
+    classes = report["classes"]
+    table = {c: {m: {"value": report["gross"][m][c], "ci": report["ci"][m][c]}
+                 for m in ("se", "ppv", "f1", "fpr")} for c in classes}
+    for c in classes:
+        table[c]["beats"] = report["gross"]["support"][c]
+    return {
+        "protocol": f"patient-wise {split['split']['k']}-fold CV in {split['split']['name']} "
+                    f"v{split['split']['version']} (out-of-fold predictions pooled)",
+        "n_beats": report["n_beats"], "n_records": report["n_records"],
+        "bootstrap": report["bootstrap"], "gross": table,
+        "accuracy": {"value": report["accuracy"], "ci": report["ci"]["accuracy"]},
+        "macro_f1": {k: {"value": v, "ci": report["ci"][f"macro_f1:{k}"]}
+                     for k, v in report["macro_f1"].items()},
+        "folds": json.loads((cv_dir / "protocol.json").read_text()).get("folds"),
+    }
+
+
+def train(args) -> None:
+    """Train the default model on all of DS1, attach the CV estimate to its card, time it."""
+    from ecgscope.models.checkpoint import card_hash, load_checkpoint, save_checkpoint
+    from ecgscope.training.config import load_config
+    from ecgscope.training.experiment import train_experiment
+
+    torch.set_num_threads(args.threads)
+    config = load_config(BASE_CONFIG, OVERRIDES)
+    cv_dir = Path(args.cv)
+    cv_config = load_config(cv_dir / "config.yaml")
+    diff = _config_differences(cv_config.to_dict(), config.to_dict())
+    if diff:
+        sys.exit(f"the CV in {cv_dir} ran another configuration (differs in {', '.join(diff)}); "
+                 "cross-validate this configuration first")
+    cv = cv_summary(cv_dir)
+    out = Path(args.out)
+    start = time.perf_counter()
+    outcome = train_experiment(config, out)
+    seconds = time.perf_counter() - start
+    model, card = load_checkpoint(out)
+    card["metrics"]["cv"] = cv
+    card["metrics"]["training_seconds"] = round(seconds, 1)
+    save_checkpoint(model, card, out)
+    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
+    history = outcome.result.history
+    result = {
+        "command": "python benchmarks/beat_classification.py train --cv " + str(args.cv),
+        "config": {"base": str(BASE_CONFIG.relative_to(ROOT)), "overrides": OVERRIDES},
+        "threads": args.threads, "seconds": round(seconds, 1), "epochs_run": outcome.result.epochs_run,
+        "best_epoch": outcome.result.best_epoch,
+        "seconds_per_epoch": [round(h["seconds"], 1) for h in history],
+        "train_beats": outcome.result.info["train_beats"], "val_patients": outcome.val_patients,
+        "validation": {k: outcome.result.metrics.get(k) for k in ("macro_f1", "f1", "accuracy", "n")},
+        "parameters": sum(p.numel() for p in model.parameters()), "folder_bytes": size,
+        "card_hash": card_hash(out), "cv": cv,
+    }
+    _merge_results("train", result)
+    print(f"trained {result['epochs_run']} epochs (best {result['best_epoch']}) in {seconds:.0f} s "
+          f"on {args.threads} thread(s); validation macro-F1 {result['validation']['macro_f1']:.3f}")
+    print(f"{out}: {size / 1e6:.2f} MB, card hash {result['card_hash']}")
+
+
+def _find_record(path: str | None):
+    import ecgscope
+
+    if path:
+        return ecgscope.read(path), str(path)
+    shared = ROOT.parent / "shared" / "data" / "mitdb" / "101"
+    if shared.with_suffix(".hea").is_file():
+        return ecgscope.read(shared), "mitdb/101"
+    from ecgscope.synthesis import simulate
+
+    return simulate(duration=1800, fs=360.0, pvc_rate=0.05, apc_rate=0.03, seed=0), "simulated 30 min, 360 Hz"
+
+
+def _breakdown(record, clf) -> dict:
+    """Seconds of each stage of one warm call."""
+    from ecgscope.datasets.beats import extract_beats
+    from ecgscope.signal import find_rpeaks
+    from ecgscope.training.trainer import predict_proba
+
+    t0 = time.perf_counter()
+    pos = find_rpeaks(record.signal, record.fs, nan_policy="mask")
+    t1 = time.perf_counter()
+    lead = record.select_leads(list(clf.config.leads))
+    beats = extract_beats(lead, clf.config, positions=pos)
+    t2 = time.perf_counter()
+    predict_proba(clf.model, beats, clf.card["normalisation"])
+    t3 = time.perf_counter()
+    return {"detection": t1 - t0, "beat_extraction": t2 - t1, "network": t3 - t2, "beats": int(pos.size)}
+
+
+def infer(args) -> None:
+    """Time classify_beats (detection included) on a 30-min record."""
+    from ecgscope.analysis import classify as cl
+
+    record, name = _find_record(args.record)
+    minutes = record.duration / 60
+    rows = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        cl._load.cache_clear()
+        start = time.perf_counter()
+        frame = cl.classify_beats(record, model=args.model)
+        cold = time.perf_counter() - start
+        warm = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            cl.classify_beats(record, model=args.model)
+            warm.append(time.perf_counter() - start)
+        parts = [_breakdown(record, cl.load_beat_classifier(args.model)) for _ in range(3)]
+        rows.append({"threads": threads, "beats": len(frame), "cold_s": round(cold, 3),
+                     "warm_median_s": round(statistics.median(warm), 3), "warm_min_s": round(min(warm), 3),
+                     **{f"{k}_s": round(statistics.median(p[k] for p in parts), 3)
+                        for k in ("detection", "beat_extraction", "network")},
+                     "labels": frame["label"].value_counts().to_dict()})
+    print(f"classify_beats on {name} ({minutes:.1f} min, {record.fs:g} Hz, {rows[0]['beats']} beats), "
+          f"model {args.model}, {args.repeat} warm calls")
+    print("| threads | cold (s) | warm median (s) | warm min (s) | detection (s) | beat extraction (s) "
+          "| network (s) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['threads']} | {r['cold_s']:.3f} | {r['warm_median_s']:.3f} | {r['warm_min_s']:.3f} | "
+              f"{r['detection_s']:.3f} | {r['beat_extraction_s']:.3f} | {r['network_s']:.3f} |")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    _merge_results("infer", {"command": "python benchmarks/beat_classification.py infer "
+                                        + " ".join(sys.argv[2:]),
+                             "record": name, "minutes": round(minutes, 2), "fs": record.fs,
+                             "model": args.model,
+                             "repeat": args.repeat, "load_average_1min": load, "rows": rows}, sub=name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    p = sub.add_parser("train", help="train the shipped default model (after its CV)")
+    p.add_argument("--cv", required=True, help="folder of the CV run of the same configuration")
+    p.add_argument("--out", default=str(ROOT / "src/ecgscope/models/pretrained/beats-default"))
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(run=train)
+    p = sub.add_parser("infer", help="time classify_beats on a 30-min record")
+    p.add_argument("--record", default=None, help="record to classify (default mitdb/101 or a simulated one)")
+    p.add_argument("--model", default="default")
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.set_defaults(run=infer)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

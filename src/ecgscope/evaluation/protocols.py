@@ -1,0 +1,278 @@
+"""Beat-classification protocols: inter-patient (DS1 -> DS2), patient-wise CV in DS1, cross-database.
+
+Each protocol produces out-of-sample predictions, scores them with
+:func:`~ecgscope.evaluation.aami.aami_report` (AAMI EC57, 95 % bootstrap CIs
+over **records**) and writes into one output folder: ``report.json``,
+``report.md``, ``report.tex`` and the plots, ``predictions.csv``, and the
+provenance every experiment carries (``config.yaml`` where there is one,
+``split.json``, ``version.json``) plus ``protocol.json`` (protocol, inputs,
+model hash, timings, notes).
+
+- :func:`run_interpatient`: train on MIT-BIH DS1 (or take a frozen
+  checkpoint trained without any DS2 record), test once on DS2 (de Chazal et
+  al., IEEE TBME 51(7), 2004). Needs the full database; missing records raise
+  :class:`~ecgscope.errors.DatasetError` before anything runs.
+- :func:`run_cv`: :func:`ecgscope.training.cv.cross_validate` over the shipped
+  patient-wise split (``mitdb-ds1``), report on the pooled out-of-fold beats.
+- :func:`run_cross_db`: a frozen checkpoint applied to another annotated WFDB
+  database at any sampling rate (beats rebuilt with
+  :meth:`BeatDatasetConfig.from_card`, records resampled to the card's fs);
+  no adaptation, no re-fitting of anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..datasets.labels import DS2
+from ..errors import DatasetError
+from .aami import AAMIReport, aami_report
+
+__all__ = [
+    "PROTOCOLS", "ProtocolResult", "missing_records", "require_records", "report_from_predictions",
+    "prediction_frame", "run_cv", "run_interpatient", "run_cross_db",
+]
+
+#: Protocol names accepted by ``ecgscope benchmark beats --protocol``.
+PROTOCOLS = ("interpatient", "cv", "cross-db")
+
+_SAME_PATIENT_NOTE = ("MIT-BIH records 201 (DS1) and 202 (DS2) come from the same patient; the published "
+                      "de Chazal split separates records, not patients, and is kept as published.")
+
+
+@dataclass
+class ProtocolResult:
+    """Outcome of a protocol: the AAMI report, the scored predictions, the output folder and what ran."""
+
+    protocol: str
+    report: AAMIReport
+    predictions: pd.DataFrame
+    out_dir: Path
+    info: dict = field(default_factory=dict)
+
+
+# ============================================================== shared pieces
+def missing_records(directory, records: Sequence[str], annotator: str = "atr") -> list[str]:
+    """Records of ``records`` lacking their ``.hea``, ``.dat`` or ``.<annotator>`` file in ``directory``."""
+    directory = Path(directory)
+    return [r for r in records
+            if not all((directory / f"{r}.{ext}").is_file() for ext in ("hea", "dat", annotator))]
+
+
+def require_records(database: str, root, records: Sequence[str], annotator: str = "atr") -> Path:
+    """The local folder of ``database``; :class:`DatasetError` listing every missing record otherwise."""
+    from ..datasets.paths import database_dir
+
+    directory = database_dir(database, root)
+    missing = missing_records(directory, records, annotator) if directory.is_dir() else list(records)
+    if missing:
+        raise DatasetError(
+            f"the inter-patient protocol needs the full {database} database, and {len(missing)} of its "
+            f"{len(records)} records are missing ({', '.join(missing)})", path=directory,
+            fix=f"run `ecgscope data download {database}` (or point --root / data.root at a full copy)")
+    return directory
+
+
+def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None) -> pd.DataFrame:
+    """One row per scored beat: ids, position, reference and predicted class, ``p_<class>`` columns."""
+    classes = np.asarray(beats.classes)
+    pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, np.int64)
+    frame = pd.DataFrame({**(extra or {}), "record_id": beats.record_id, "patient_id": beats.patient_id,
+                          "sample": beats.sample, "symbol": beats.symbol, "y_true": classes[beats.y],
+                          "y_pred": classes[pred]})
+    for i, c in enumerate(beats.classes):
+        frame[f"p_{c}"] = probs[:, i]
+    return frame
+
+
+def report_from_predictions(predictions: pd.DataFrame, classes: Sequence[str], n_boot: int = 1000,
+                            seed: int = 0) -> AAMIReport:
+    """AAMI report of a predictions table (``y_true``, ``y_pred``, ``record_id``, ``p_<class>``)."""
+    if predictions.empty:
+        raise DatasetError("there are no labelled beats to score",
+                           fix="check the test records and their reference annotations")
+    proba = predictions[[f"p_{c}" for c in classes]].to_numpy(dtype=np.float64)
+    return aami_report(predictions["y_true"].to_numpy(), predictions["y_pred"].to_numpy(),
+                       predictions["record_id"].astype(str).to_numpy(), proba=proba, classes=tuple(classes),
+                       n_boot=n_boot, seed=seed)
+
+
+def _finish(protocol: str, predictions: pd.DataFrame, classes, out_dir: Path, info: dict, n_boot: int,
+            seed: int, plots: bool) -> ProtocolResult:
+    """Score, write report + predictions + protocol.json, return the result."""
+    from ..training.experiment import write_json
+
+    t0 = time.perf_counter()
+    report = report_from_predictions(predictions, classes, n_boot=n_boot, seed=seed)
+    report.save(out_dir, plots=plots)
+    predictions.to_csv(out_dir / "predictions.csv", index=False, float_format="%.6g")
+    info = {"protocol": protocol, **info, "classes": list(classes), "n_beats": report.n_beats,
+            "n_records": report.n_records, "bootstrap": {"n_boot": n_boot, "seed": seed, "unit": "record"},
+            "seconds": {**info.get("seconds", {}), "report": round(time.perf_counter() - t0, 2)},
+            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    write_json(out_dir / "protocol.json", info)
+    return ProtocolResult(protocol, report, predictions, out_dir, info)
+
+
+def _write_version(out_dir: Path) -> None:
+    from ..training.experiment import write_json
+    from ..training.reproducibility import code_version, environment
+
+    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    write_json(out_dir / "version.json", {**code_version(), "environment": environment(), "created": created})
+
+
+def _predict_frozen(model, card: dict, beats) -> np.ndarray:
+    """Class probabilities of ``beats`` with the card's standardisation (nothing re-fitted)."""
+    from ..training.trainer import predict_proba
+
+    return predict_proba(model, beats, card["normalisation"])
+
+
+def _card_records(card: dict) -> list[str]:
+    data = card.get("training", {}).get("data", {})
+    return [str(r) for r in data.get("records", [])] if isinstance(data, dict) else []
+
+
+# ======================================================================== CV
+def run_cv(config, out_dir, *, n_boot: int = 1000, seed: int = 0, beats=None, split=None, model_factory=None,
+           save_checkpoints: bool = True, plots: bool = True) -> ProtocolResult:
+    """Patient-wise k-fold CV of ``config`` (an :class:`~ecgscope.training.ExperimentConfig`) in its split.
+
+    Writes everything :func:`~ecgscope.training.cv.cross_validate` writes
+    (config, split with per-fold patients, version, fold logs and
+    checkpoints, ``predictions.csv``, ``summary.json``), then the AAMI report
+    of the pooled out-of-fold predictions with record-bootstrap CIs.
+    """
+    from ..training.cv import cross_validate
+
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    cv = cross_validate(config, out_dir, beats=beats, split=split, model_factory=model_factory,
+                        save_checkpoints=save_checkpoints)
+    seconds = {"cross_validation": round(time.perf_counter() - t0, 1)}
+    info = {"config": config.name, "split": cv.summary["split"], "folds": cv.summary["folds"],
+            "skipped_folds": cv.summary.get("skipped_folds", []),
+            "records": sorted(set(cv.predictions["record_id"])),
+            "seconds": seconds}
+    return _finish("cv", cv.predictions, tuple(config.data.classes), out_dir, info, n_boot, seed, plots)
+
+
+# ============================================================== inter-patient
+def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: int = 0, test_records=DS2,
+                     model_factory=None, plots: bool = True) -> ProtocolResult:
+    """Train ``config`` on DS1 (or take checkpoint ``model``) and score it once on MIT-BIH DS2.
+
+    The full database must be present under ``config.data.root`` (checked
+    first). A training record list (or a checkpoint card) that contains a
+    test record raises :class:`~ecgscope.training.leakage.DataLeakError`.
+    """
+    from ..datasets.beats import BeatDatasetConfig, build_beat_dataset
+    from ..models.checkpoint import card_hash, load_checkpoint
+    from ..training.experiment import train_experiment, write_json, write_provenance
+    from ..training.leakage import DataLeakError
+
+    data = config.data
+    test_records = [str(r) for r in test_records]
+    if data.database != "mitdb":
+        raise DatasetError(f"the inter-patient protocol is defined on mitdb, not {data.database!r}",
+                           fix="set data.database=mitdb, or use --protocol cross-db for other databases")
+    train_records = list(data.records) if model is None else []
+    leaked = sorted(set(train_records) & set(test_records))
+    if leaked:
+        raise DataLeakError(f"training records {leaked} are test records of the inter-patient protocol",
+                            fix="train on DS1 only (data.records=DS1)")
+    require_records("mitdb", data.root, sorted(set(train_records) | set(test_records)), data.annotator)
+    out_dir = Path(out_dir)
+    seconds: dict[str, float] = {}
+    if model is None:
+        t0 = time.perf_counter()
+        train_experiment(config, out_dir / "model", model_factory=model_factory)
+        seconds["training"] = round(time.perf_counter() - t0, 1)
+        model_dir = out_dir / "model"
+    else:
+        model_dir = Path(model)
+    net, card = load_checkpoint(model_dir)
+    leaked = sorted(set(_card_records(card)) & set(test_records))
+    if leaked:
+        raise DataLeakError(f"checkpoint {model_dir} was trained on test records {leaked}", path=model_dir,
+                            fix="evaluate a model trained on DS1 only")
+    beat_config = BeatDatasetConfig.from_card(card)
+    t0 = time.perf_counter()
+    test = build_beat_dataset("mitdb", beat_config, root=data.root, records=test_records,
+                              cache_dir=data.cache_dir)
+    probs = _predict_frozen(net, card, test)
+    seconds["testing"] = round(time.perf_counter() - t0, 1)
+    split = {"mode": "interpatient", "train_records": _card_records(card), "test_records": test.records,
+             "excluded_test_records": test.meta.get("excluded", []),
+             "val_patients": card.get("training", {}).get("split", {}).get("val_patients", [])}
+    if model is None:
+        write_provenance(out_dir, config, split)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / "split.json", split)
+        _write_version(out_dir)
+    info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "database": "mitdb",
+            "root": None if data.root is None else str(data.root), "test_records": test.records,
+            "beat_dataset": beat_config.to_dict(), "seconds": seconds, "notes": [_SAME_PATIENT_NOTE]}
+    return _finish("interpatient", prediction_frame(test, probs), tuple(card["classes"]), out_dir, info,
+                   n_boot, seed, plots)
+
+
+# ============================================================== cross-database
+def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, lead: str | None = None,
+                 annotator: str | None = None, n_boot: int = 1000, seed: int = 0, cache_dir=None,
+                 cache: bool = True, plots: bool = True) -> ProtocolResult:
+    """Score a frozen checkpoint on another annotated WFDB database, zero-shot.
+
+    Args:
+        model: checkpoint folder, or a shipped model name (``"default"``).
+        test: a folder of WFDB records with beat annotations (any sampling rate),
+            or a registry name with a local copy.
+        records: subset of the test records (default all).
+        lead: the test records' lead standing in for the card's lead (default
+            the card's lead by canonical name, e.g. ``II`` finds ``MLII``).
+        annotator: reference annotation extension (default the card's, ``atr``).
+    """
+    from ..datasets.beats import BeatDatasetConfig, build_beat_dataset
+    from ..models.checkpoint import card_hash, load_checkpoint
+    from ..models.pretrained import resolve_model
+    from ..training.experiment import write_json
+
+    model_dir = resolve_model(model)
+    net, card = load_checkpoint(model_dir)
+    beat_config = BeatDatasetConfig.from_card(card)
+    changes = {}
+    if lead is not None:
+        changes["leads"] = (str(lead),)
+    if annotator is not None:
+        changes["annotator"] = str(annotator)
+    beat_config = dataclasses.replace(beat_config, **changes) if changes else beat_config
+    t0 = time.perf_counter()
+    beats = build_beat_dataset(str(test), beat_config, records=records, cache_dir=cache_dir, cache=cache)
+    probs = _predict_frozen(net, card, beats)
+    seconds = {"testing": round(time.perf_counter() - t0, 1)}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shared = sorted(set(_card_records(card)) & set(beats.records))
+    notes = ["zero-shot: the checkpoint, its standardisation and its window are used as trained; "
+             "records are resampled to the card's fs"]
+    if shared:
+        notes.append(f"record names {shared} also appear in the model's training data (check that the test "
+                     "database is really another one)")
+    split = {"mode": "cross-db", "train_records": _card_records(card), "test": str(test),
+             "test_records": beats.records, "excluded_test_records": beats.meta.get("excluded", [])}
+    write_json(out_dir / "split.json", split)
+    _write_version(out_dir)
+    info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "test": str(test),
+            "model_fs": card["fs"], "beat_dataset": beat_config.to_dict(), "seconds": seconds, "notes": notes}
+    return _finish("cross-db", prediction_frame(beats, probs), tuple(card["classes"]), out_dir, info,
+                   n_boot, seed, plots)
