@@ -15,7 +15,7 @@ import typer
 
 from ..errors import ECGScopeError
 from ._common import console, err_console, progress
-from .detect import RECORD_EXTENSIONS, find_records
+from ._records import RECORD_EXTENSIONS, find_records
 from .info import FORMAT_HELP, FS_HELP, UNITS_HELP, load, read_hints
 
 __all__ = ["register", "analyze_file", "beat_model_option"]

@@ -22,8 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import ECGScopeError, FormatError
-from ._common import console, err_console, progress
-from .detect import RECORD_EXTENSIONS, find_records
+from ._common import console
+from ._records import for_each_record
 from .info import FORMAT_HELP, FS_HELP, UNITS_HELP, load, read_hints
 
 __all__ = ["register", "classify_file", "write_csv", "write_json", "write_annotation"]
@@ -151,26 +151,7 @@ def register(app: typer.Typer) -> None:
         classifier = load_beat_classifier(model)  # a bad --model fails before any record is read
         hints = read_hints(fs, units)
         folder = source.is_dir()
-        if not folder:
-            results = [classify_file(source, classifier, lead, format, hints)]
-        else:
-            files = find_records(source)
-            if not files:
-                raise ECGScopeError("the folder holds no ECG records", path=source,
-                                    fix=f"put records ({', '.join(RECORD_EXTENSIONS)}) there")
-            results = []
-            with progress(transient=True) as bar:
-                task = bar.add_task("classifying", total=len(files))
-                for f in files:
-                    bar.update(task, description=f"classifying {f.stem}")
-                    try:
-                        results.append(classify_file(f, classifier, lead, format, hints))
-                    except ECGScopeError as exc:
-                        err_console.print(f"[yellow]skipped:[/] {exc}", highlight=False, soft_wrap=True)
-                    bar.advance(task)
-            if not results:
-                raise ECGScopeError(f"none of the {len(files)} records could be classified", path=source,
-                                    fix="see the messages above")
+        results = for_each_record(source, lambda f: classify_file(f, classifier, lead, format, hints), "classifying")
         _print_summary(results, classifier)
         if output is not None:
             written = _write(results, output, folder, ann_ext, classifier)

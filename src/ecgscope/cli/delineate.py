@@ -22,7 +22,8 @@ from rich.text import Text
 
 from ..errors import ECGScopeError
 from ._common import console
-from .hrv import for_each_record, record_beats, record_name
+from ._records import for_each_record
+from .hrv import record_beats, record_name
 from .info import FORMAT_HELP, FS_HELP, UNITS_HELP, read_hints
 from .plot import parse_leads
 

@@ -24,14 +24,14 @@ from rich.text import Text
 
 from ..errors import ECGScopeError, FormatError
 from ..record import Record
-from ._common import console, err_console, progress
+from ._common import console
+from ._records import find_records, for_each_record
 from .info import FORMAT_HELP, FS_HELP, UNITS_HELP, load, read_hints
 from .plot import parse_leads
 
 __all__ = ["register", "Detection", "detect_record", "find_records", "mean_heart_rate"]
 
 #: File extensions treated as records when a folder is given (WFDB records by their header).
-RECORD_EXTENSIONS = (".hea", ".csv", ".tsv", ".json", ".edf", ".bdf", ".npy", ".npz", ".mat")
 
 
 @dataclass
@@ -65,13 +65,6 @@ def mean_heart_rate(samples: np.ndarray, fs: float) -> float:
     if samples.size < 2 or samples[-1] <= samples[0]:
         return float("nan")
     return 60.0 * (samples.size - 1) * fs / float(samples[-1] - samples[0])
-
-
-def find_records(folder: Path) -> list[Path]:
-    """Record files in ``folder`` (not recursive): WFDB headers, then other formats not part of a WFDB record."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in RECORD_EXTENSIONS)
-    wfdb_names = {p.stem for p in files if p.suffix.lower() == ".hea"}
-    return [p for p in files if p.suffix.lower() == ".hea" or p.stem not in wfdb_names]
 
 
 def detect_record(record: Record, method: str = "ecgscope", leads: list[str] | None = None) -> Detection:
@@ -189,29 +182,8 @@ def register(app: typer.Typer) -> None:
         leads = parse_leads(lead)
         hints = read_hints(fs, units)
         folder = source.is_dir()
-        if not folder:
-            record, _ = load(source, format, **hints)
-            results = [detect_record(record, method, leads)]
-        else:
-            files = find_records(source)
-            if not files:
-                raise ECGScopeError("the folder holds no ECG records", path=source,
-                                    fix=f"put records ({', '.join(RECORD_EXTENSIONS)}) there")
-            results, failed = [], []
-            with progress(transient=True) as bar:
-                task = bar.add_task("detecting", total=len(files))
-                for f in files:
-                    bar.update(task, description=f"detecting {f.stem}")
-                    try:
-                        record, _ = load(f, format, **hints)
-                        results.append(detect_record(record, method, leads))
-                    except ECGScopeError as exc:
-                        failed.append(f)
-                        err_console.print(f"[yellow]skipped:[/] {exc}", highlight=False, soft_wrap=True)
-                    bar.advance(task)
-            if not results:
-                raise ECGScopeError(f"none of the {len(files)} records could be processed", path=source,
-                                    fix="see the messages above")
+        results = for_each_record(source, lambda f: detect_record(load(f, format, **hints)[0], method, leads),
+                                  "detecting")
         _print_summary(results, method)
         if output is not None:
             written = _write(results, output, method, folder, ann_ext)

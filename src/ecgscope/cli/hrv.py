@@ -14,7 +14,7 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Callable, List, Optional, TypeVar
+from typing import List, Optional
 
 import numpy as np
 import typer
@@ -23,14 +23,12 @@ from rich.text import Text
 
 from ..errors import ECGScopeError
 from ..record import Record
-from ._common import console, err_console, progress
-from .detect import RECORD_EXTENSIONS, find_records
+from ._common import console
+from ._records import for_each_record
 from .info import FORMAT_HELP, FS_HELP, UNITS_HELP, read_hints
 from .plot import parse_leads
 
-__all__ = ["register", "for_each_record", "record_beats", "record_name", "hrv_record", "SUMMARY_KEYS"]
-
-T = TypeVar("T")
+__all__ = ["register", "record_beats", "record_name", "hrv_record", "SUMMARY_KEYS"]
 
 #: Indices shown in the table (all are in the JSON / CSV output).
 SUMMARY_KEYS = ("HRV_MeanNN", "HRV_SDNN", "HRV_RMSSD", "HRV_pNN50", "HRV_LF", "HRV_HF", "HRV_LFHF",
@@ -71,28 +69,6 @@ def record_beats(record: Record, leads: list[str] | None = None,
     return find_rpeaks(record.signal, record.fs, leads=index, nan_policy="mask"), None, index
 
 
-def for_each_record(source: Path, work: Callable[[Path], T], verb: str) -> list[T]:
-    """``[work(source)]`` for a file; for a folder every record with a progress bar, skipping failures."""
-    if not source.is_dir():
-        return [work(source)]
-    files = find_records(source)
-    if not files:
-        raise ECGScopeError("the folder holds no ECG records", path=source,
-                            fix=f"put records ({', '.join(RECORD_EXTENSIONS)}) there")
-    results: list[T] = []
-    with progress(transient=True) as bar:
-        task = bar.add_task(verb, total=len(files))
-        for f in files:
-            bar.update(task, description=f"{verb} {f.stem}")
-            try:
-                results.append(work(f))
-            except ECGScopeError as exc:
-                err_console.print(f"[yellow]skipped:[/] {exc}", highlight=False, soft_wrap=True)
-            bar.advance(task)
-    if not results:
-        raise ECGScopeError(f"none of the {len(files)} records could be processed", path=source,
-                            fix="see the messages above")
-    return results
 
 
 def hrv_record(path: Path, *, leads=None, reference=None, clean="lipponen", method="welch",
