@@ -52,3 +52,14 @@ def small_record():
     return Record(signal=sig, fs=fs, original_leads=["MLII", "V1", "lead III"],
                   annotations={"atr": ann},
                   metadata=Metadata(record_id="synthetic", patient_id="p0", age=50, sex="F"))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tests share 2 cores: one torch intra-op thread (fastest and deterministic), restored afterwards."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

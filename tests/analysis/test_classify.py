@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import ecgscope
 from ecgscope.analysis.classify import classify_beats, load_beat_classifier
@@ -19,12 +18,7 @@ PROBS = ["p_N", "p_S", "p_V", "p_F"]
 SHIPPED_HASH = "8f23b66201e4ec222c3bb3110c2d5fb333b0e0a160457a63016a03c56c589419"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

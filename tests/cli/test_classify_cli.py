@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from ecgscope.cli import main
 from ecgscope.io import write
@@ -16,12 +15,7 @@ from ecgscope.models.pretrained import default_beat_model_dir
 from ecgscope.synthesis import simulate
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from ecgscope.cli import main
 from ecgscope.datasets.labels import DS1, DS2
@@ -20,13 +19,7 @@ FAST = dict(epochs=1, batch_size=64, max_steps_per_epoch=3, warmup_epochs=0.5, v
             tensorboard=False)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tests share 2 cores: one torch thread, restored afterwards."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _config(root, records, tmp_path, **data) -> ExperimentConfig:

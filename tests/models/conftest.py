@@ -11,12 +11,8 @@ RR_NAMES = ["pre_rr", "post_rr", "local_rr", "pre_local"]
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Small models on a shared 2-core machine: one intra-op thread is fastest and deterministic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see the root conftest)."""
 
 
 def card_for(model, **overrides) -> dict:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from ecgscope.datasets.beats import BeatSet
@@ -14,12 +13,8 @@ from ecgscope.datasets.splits import Split
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Tests share 2 cores: one torch thread, restored afterwards."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see the root conftest)."""
 
 
 def synthetic_beats(n_patients: int = 6, per_patient: int = 60, window: int = 32, seed: int = 0,
