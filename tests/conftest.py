@@ -63,3 +63,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
+
+
+def _few_beats(beats, per_class: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    keep = []
+    for rec in beats.records:
+        for c in range(len(beats.classes)):
+            idx = np.flatnonzero((beats.record_id == rec) & (beats.y == c))
+            keep.extend(rng.choice(idx, min(per_class, idx.size), replace=False).tolist())
+    return beats.subset(np.sort(keep))
+
+
+@pytest.fixture
+def few_beats():
+    """``few_beats(beats, per_class)``: up to ``per_class`` beats of each class from each record (fast real-data tests)."""
+    return _few_beats

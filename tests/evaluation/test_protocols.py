@@ -44,16 +44,6 @@ def _simulated_mitdb(root, names, seconds=30.0):
     return folder
 
 
-def _few(beats, per_class=30, seed=0):
-    """Up to ``per_class`` beats of each class from each record (keeps the real-data tests fast)."""
-    rng = np.random.default_rng(seed)
-    keep = []
-    for rec in beats.records:
-        for c in range(len(beats.classes)):
-            idx = np.flatnonzero((beats.record_id == rec) & (beats.y == c))
-            keep.extend(rng.choice(idx, min(per_class, idx.size), replace=False).tolist())
-    return beats.subset(np.sort(keep))
-
 
 # ------------------------------------------------------------------ inter-patient
 def test_missing_records_lists_each_absent_file(tmp_path):
@@ -123,11 +113,11 @@ def test_interpatient_end_to_end_on_simulated_mitdb(tmp_path):
 
 # ------------------------------------------------------------------ cross-validation
 @pytest.mark.data
-def test_cv_end_to_end_on_ds1_records(shared, tmp_path):
+def test_cv_end_to_end_on_ds1_records(shared, tmp_path, few_beats):
     from ecgscope.training.experiment import load_beats
 
     cfg = _config(shared("mitdb").parent, ("101", "106", "119", "208"), tmp_path)
-    beats = _few(load_beats(cfg.data))
+    beats = few_beats(load_beats(cfg.data), 30)
     result = run_cv(cfg, tmp_path / "cv", beats=beats, n_boot=50, save_checkpoints=False)
     out = tmp_path / "cv"
     for name in ("report.json", "report.md", "report.tex", "predictions.csv", "summary.json", "config.yaml",
@@ -159,14 +149,14 @@ def _copy_records(shared, names, folder, fs, seconds=120.0):
 
 
 @pytest.mark.data
-def test_cross_db_on_ds1_records_resampled_to_250_hz(shared, tmp_path):
+def test_cross_db_on_ds1_records_resampled_to_250_hz(shared, tmp_path, few_beats):
     from ecgscope import read
     from ecgscope.datasets.labels import aami_labels
     from ecgscope.models.checkpoint import read_card
     from ecgscope.training.experiment import load_beats, train_experiment
 
     cfg = _config(shared("mitdb").parent, ("106", "119", "208"), tmp_path)
-    train_experiment(cfg, tmp_path / "model", beats=_few(load_beats(cfg.data)))
+    train_experiment(cfg, tmp_path / "model", beats=few_beats(load_beats(cfg.data), 30))
     assert read_card(tmp_path / "model")["fs"] == 360.0
 
     at250 = _copy_records(shared, ["201", "203"], tmp_path / "db250", 250.0)

@@ -18,24 +18,14 @@ def _config(shared, tmp_path) -> ExperimentConfig:
         train=TrainConfig(epochs=1, batch_size=64, val_patients=1, progress=False, tensorboard=False))
 
 
-def _few(beats, per_class: int = 40, seed: int = 0):
-    """Up to ``per_class`` beats of each class from each record."""
-    rng = np.random.default_rng(seed)
-    keep = []
-    for rec in beats.records:
-        for c in range(len(beats.classes)):
-            idx = np.flatnonzero((beats.record_id == rec) & (beats.y == c))
-            keep.extend(rng.choice(idx, min(per_class, idx.size), replace=False).tolist())
-    return beats.subset(np.sort(keep))
-
 
 @pytest.mark.data
-def test_train_on_ds1_records(shared, tmp_path):
+def test_train_on_ds1_records(shared, tmp_path, few_beats):
     from ecgscope.models.checkpoint import load_checkpoint
     from ecgscope.training.experiment import load_beats, train_experiment
 
     cfg = _config(shared, tmp_path)
-    beats = _few(load_beats(cfg.data))
+    beats = few_beats(load_beats(cfg.data), 40)
     assert 150 <= len(beats) <= 400 and beats.records == list(RECORDS)
     outcome = train_experiment(cfg, tmp_path / "run", beats=beats)
     model, card = load_checkpoint(tmp_path / "run")
@@ -46,12 +36,12 @@ def test_train_on_ds1_records(shared, tmp_path):
 
 
 @pytest.mark.data
-def test_cv_fold_on_ds1_records(shared, tmp_path):
+def test_cv_fold_on_ds1_records(shared, tmp_path, few_beats):
     from ecgscope.training.cv import cross_validate
     from ecgscope.training.experiment import load_beats
 
     cfg = _config(shared, tmp_path).override(["folds=[0]"])
-    beats = _few(load_beats(cfg.data))
+    beats = few_beats(load_beats(cfg.data), 40)
     result = cross_validate(cfg, tmp_path / "cv", beats=beats, save_checkpoints=False)
     fold = result.folds[0]
     assert fold["test_patients"] == ["119"]  # mitdb-ds1 v1 puts 119 in fold 0

@@ -22,7 +22,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .matching import match_beats
+from .matching import _samples_and_symbols, match_beats
 
 __all__ = ["score_delineation", "summarize_delineation", "ludb_reference", "annotated_span",
            "POINTS", "DEFAULT_TOLERANCE"]
@@ -33,13 +33,6 @@ DEFAULT_TOLERANCE = 0.15
 _WAVE_OF_SYMBOL = {"p": "p", "N": "qrs", "t": "t"}
 
 
-def _samples_symbols(annotations) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(annotations, tuple) and len(annotations) == 2:
-        s, c = annotations
-    else:
-        s, c = annotations.sample, annotations.symbol
-    return np.asarray(s, dtype=np.int64).reshape(-1), np.asarray(list(c), dtype=object).reshape(-1)
-
 
 def ludb_reference(annotations) -> dict[str, np.ndarray]:
     """Point name -> sorted int64 samples from LUDB-style ``(`` peak ``)`` annotations.
@@ -48,7 +41,7 @@ def ludb_reference(annotations) -> dict[str, np.ndarray]:
     ``wfdb.Annotation`` or a ``(samples, symbols)`` pair. An onset/offset counts
     only when it directly precedes/follows its peak.
     """
-    s, c = _samples_symbols(annotations)
+    s, c = _samples_and_symbols(annotations)
     order = np.argsort(s, kind="stable")
     s, c = s[order], c[order]
     out: dict[str, list[int]] = {k: [] for k in POINTS}
