@@ -5,12 +5,12 @@ comes first; it is the honest estimate, and ``train`` refuses to ship a model
 whose configuration differs from the one cross-validated)::
 
     ECGSCOPE_DATA=../shared/data ecgscope benchmark beats --protocol cv \\
-        --config configs/beats/resnet1d.yaml model.variant=tiny train.epochs=8 train.patience=3 \\
-        train.progress=false --threads 1 -o runs/beats-default-cv
+        --config configs/beats/default.yaml --threads 1 -o runs/beats-default-cv
     ECGSCOPE_DATA=../shared/data python benchmarks/beat_classification.py train --cv runs/beats-default-cv
     python benchmarks/beat_classification.py infer [--record ../shared/data/mitdb/101] [--repeat 7]
+    python benchmarks/beat_classification.py table runs/cv-a runs/cv-b ...   # CV table, CIs included
 
-``train`` trains ``configs/beats/resnet1d.yaml`` + :data:`OVERRIDES` on all of
+``train`` trains ``configs/beats/default.yaml`` + :data:`OVERRIDES` on all of
 MIT-BIH DS1 (two DS1 patients held out for early stopping; nothing from DS2),
 times it, adds the CV report (gross Se/+P/F1 with record-bootstrap CIs) to the
 card's ``metrics.cv`` and writes the checkpoint folder
@@ -20,7 +20,9 @@ found, else a simulated one), R-peak detection included: the cold first call
 (model loading) and the median of warm calls, with 1 and 2 torch threads, and
 a breakdown (detection, beat extraction, network). Both print a table and
 merge their figures into ``benchmarks/results/beat_classification.json``
-(``infer`` under the record's name).
+(``infer`` under the record's name); ``table`` prints one row per CV run
+(macro-F1, SVEB and VEB Se/+P/F1 with record-bootstrap CIs, wall time) and
+merges them under ``cv_runs``.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ import time
 from pathlib import Path
 
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "beat_classification.json"
-BASE_CONFIG = ROOT / "configs" / "beats" / "resnet1d.yaml"
-#: The default model's configuration: the shipped ResNet-1D config, CPU-sized.
-OVERRIDES = ["model.variant=tiny", "train.epochs=8", "train.patience=3", "train.progress=false"]
+BASE_CONFIG = ROOT / "configs" / "beats" / "default.yaml"
+#: The default model's configuration is the YAML file as it stands.
+OVERRIDES = ["train.progress=false"]
 #: Keys that may differ between the CV run and the training run (where, not what).
 _WHERE = {("name",), ("data", "root"), ("data", "cache_dir"), ("train", "progress"), ("train", "tensorboard"),
           ("folds",)}
@@ -95,6 +98,37 @@ def cv_summary(cv_dir: Path) -> dict:
     }
 
 
+def _fmt(entry: dict) -> str:
+    """``value [lo, hi]`` in percent."""
+    lo, hi = entry["ci"]
+    return f"{100 * entry['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def table(args) -> None:
+    """Summarise CV runs (one row each: model, settings, macro-F1, SVEB, VEB, wall time) into the results file."""
+    rows = {}
+    print("| run | model | macro-F1 N/S/V % | SVEB Se % | SVEB +P % | SVEB F1 % | VEB Se % | VEB +P % "
+          "| VEB F1 % | N Se % | CV wall (s) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for folder in args.runs:
+        cv_dir = Path(folder)
+        summary = cv_summary(cv_dir)
+        version = json.loads((cv_dir / "version.json").read_text())
+        protocol = json.loads((cv_dir / "protocol.json").read_text())
+        argv = version["environment"]["argv"]
+        summary["command"] = " ".join(["ecgscope", *argv[1:]])
+        summary["model"] = yaml.safe_load((cv_dir / "config.yaml").read_text())["model"]
+        summary["seconds"] = protocol["seconds"]["cross_validation"]
+        rows[cv_dir.name] = summary
+        g = summary["gross"]
+        print(f"| {cv_dir.name} | {summary['model']['name']} {summary['model']['variant']} | "
+              f"{_fmt(summary['macro_f1']['N/S/V'])} | {_fmt(g['S']['se'])} | {_fmt(g['S']['ppv'])} | "
+              f"{_fmt(g['S']['f1'])} | {_fmt(g['V']['se'])} | {_fmt(g['V']['ppv'])} | {_fmt(g['V']['f1'])} | "
+              f"{_fmt(g['N']['se'])} | {summary['seconds']:.0f} |")
+    for name, summary in rows.items():
+        _merge_results("cv_runs", summary, sub=name)
+
+
 def train(args) -> None:
     """Train the default model on all of DS1, attach the CV estimate to its card, time it."""
     from ecgscope.models.checkpoint import card_hash, load_checkpoint, save_checkpoint
@@ -102,7 +136,8 @@ def train(args) -> None:
     from ecgscope.training.experiment import train_experiment
 
     torch.set_num_threads(args.threads)
-    config = load_config(BASE_CONFIG, OVERRIDES)
+    base = Path(args.config)
+    config = load_config(base, OVERRIDES)
     cv_dir = Path(args.cv)
     cv_config = load_config(cv_dir / "config.yaml")
     diff = _config_differences(cv_config.to_dict(), config.to_dict())
@@ -121,8 +156,9 @@ def train(args) -> None:
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     history = outcome.result.history
     result = {
-        "command": "python benchmarks/beat_classification.py train --cv " + str(args.cv),
-        "config": {"base": str(BASE_CONFIG.relative_to(ROOT)), "overrides": OVERRIDES},
+        "command": "python benchmarks/beat_classification.py " + " ".join(sys.argv[1:]),
+        "config": {"base": str(base.resolve().relative_to(ROOT)) if base.resolve().is_relative_to(ROOT)
+                   else str(base), "overrides": OVERRIDES},
         "threads": args.threads, "seconds": round(seconds, 1), "epochs_run": outcome.result.epochs_run,
         "best_epoch": outcome.result.best_epoch,
         "seconds_per_epoch": [round(h["seconds"], 1) for h in history],
@@ -212,9 +248,13 @@ def main() -> None:
     sub = parser.add_subparsers(dest="step", required=True)
     p = sub.add_parser("train", help="train the shipped default model (after its CV)")
     p.add_argument("--cv", required=True, help="folder of the CV run of the same configuration")
+    p.add_argument("--config", default=str(BASE_CONFIG), help="configuration to train (default: the shipped one)")
     p.add_argument("--out", default=str(ROOT / "src/ecgscope/models/pretrained/beats-default"))
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(run=train)
+    p = sub.add_parser("table", help="summarise CV runs (CIs included) into the results file")
+    p.add_argument("runs", nargs="+", help="CV output folders")
+    p.set_defaults(run=table)
     p = sub.add_parser("infer", help="time classify_beats on a 30-min record")
     p.add_argument("--record", default=None, help="record to classify (default mitdb/101 or a simulated one)")
     p.add_argument("--model", default="default")

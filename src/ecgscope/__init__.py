@@ -14,6 +14,7 @@ from .io import read, write
 from .record import Annotations, Metadata, Record
 
 # Heavy entry points (torch, the models) load on first use, so `import ecgscope` stays fast.
-_LAZY = {"analyze": "analysis.pipeline", "classify_beats": "analysis.classify", "simulate": "synthesis.simulator"}
+_LAZY = {"analyze": "analysis.pipeline", "classify_beats": "analysis.classify", "classify_rhythm": "analysis.rhythm",
+         "simulate": "synthesis.simulator"}
 __all__ = ["__version__", "read", "write", "Record", "Annotations", "Metadata", "ECGScopeError", *_LAZY]
 __getattr__ = lazy_exports(__name__, _LAZY)[0]

@@ -149,6 +149,24 @@ def test_leads_and_extra_windows():
         extract_beats(rec, BeatDatasetConfig(annotator="qrs"))
 
 
+def test_template_channel_is_the_departure_from_the_record_median_beat():
+    rec = simulated()
+    plain = extract_beats(rec, BeatDatasetConfig())
+    wide = BeatDatasetConfig(template=True, extra_windows=((0.9, 0.9),))
+    assert extract_beats(rec, wide).x.shape[1] == wide.n_channels == 3
+    cfg = BeatDatasetConfig(template=True)
+    beats = extract_beats(rec, cfg)
+    assert beats.x.shape[1] == cfg.n_channels == 2
+    np.testing.assert_allclose(beats.x[:, 0], plain.x[:, 0], atol=1e-6)
+    np.testing.assert_allclose(beats.x[:, 1], plain.x[:, 0] - np.median(plain.x[:, 0], axis=0), atol=1e-5)
+    # ectopic beats depart from the dominant (normal) morphology more than normal beats do
+    energy = np.abs(beats.x[:, 1]).mean(axis=1)
+    assert energy[beats.y == 2].mean() > 2 * energy[beats.y == 0].mean()
+    # digests and cache keys of configs without the option are unchanged by its existence
+    assert "template" not in BeatDatasetConfig().identity() and "template" in cfg.identity()
+    assert BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
+
+
 def test_per_beat_normalisation():
     beats = extract_beats(simulated(), BeatDatasetConfig(normalize="zscore"))
     np.testing.assert_allclose(beats.x.mean(axis=2), 0, atol=1e-4)
@@ -265,3 +283,54 @@ def test_mitdb_records_labels_and_leads(shared, tmp_path):
     np.testing.assert_allclose(b114.x[:50], mine.x[:50], atol=1e-5)
     paced = build_beat_dataset("mitdb", root=root, records=["101", "102"], cache=False)
     assert paced.records == ["101"] and paced.meta["excluded"] == ["102"]
+
+
+# ----------------------------------------------------------- context beats
+def test_context_beats_carry_neighbour_windows_rr_and_validity_flags():
+    rec = simulated()
+    base_cfg = BeatDatasetConfig(template=True, keep_unlabelled=True, drop_invalid=False)
+    cfg = BeatDatasetConfig(template=True, keep_unlabelled=True, drop_invalid=False, context_beats=2)
+    plain, beats = extract_beats(rec, base_cfg), extract_beats(rec, cfg)
+    n, m, c = len(plain), len(RR_NAMES), base_cfg.n_channels
+    assert cfg.context_offsets() == (-2, -1, 1, 2)
+    assert beats.x.shape == (n, c + 4, plain.x.shape[2]) == (n, cfg.n_channels, cfg.samples)
+    assert beats.rr.shape == (n, m + 4 * (m + 1)) and beats.rr_names == cfg.rr_names
+    assert beats.rr_names[m:m + 2] == ("pre_rr@-2", "post_rr@-2") and beats.rr_names[-1] == "valid@+2"
+    np.testing.assert_array_equal(beats.x[:, :c], plain.x)  # the beat's own channels are unchanged
+    np.testing.assert_array_equal(beats.rr[:, :m], plain.rr)
+    for j, offset in enumerate(cfg.context_offsets()):
+        near_x, near_rr = beats.x[:, c + j], beats.rr[:, m + j * (m + 1): m + (j + 1) * (m + 1)]
+        inside = np.arange(n) + offset
+        ok = (inside >= 0) & (inside < n)
+        np.testing.assert_array_equal(near_x[ok], plain.x[inside[ok], 0])  # main window of beat i + offset
+        np.testing.assert_array_equal(near_rr[ok, :m], plain.rr[inside[ok]])
+        assert (near_rr[ok, m] == 1).all() and (near_rr[~ok] == 0).all() and (near_x[~ok] == 0).all()
+    assert (~ok).sum() == 2  # offset +2: the last two beats have no such neighbour
+
+
+def test_context_neighbours_are_the_records_beats_even_when_dropped():
+    rec = simulated()
+    peaks = np.r_[5, rec.annotations["atr"].sample[beat_mask(rec.annotations["atr"].symbol)]]
+    cfg = BeatDatasetConfig(context_beats=1)
+    beats = extract_beats(rec, cfg, positions=peaks)  # the beat at sample 5 is cut at the edge: dropped
+    every = extract_beats(rec, BeatDatasetConfig(context_beats=1, drop_invalid=False), positions=peaks)
+    assert beats.sample[0] == peaks[1] and every.sample[0] == 5
+    np.testing.assert_array_equal(beats.x[0], every.x[1])
+    np.testing.assert_array_equal(beats.x[0, 1], every.x[0, 0])  # its left neighbour is the dropped beat
+    assert beats.rr[0, 2 * len(RR_NAMES)] == 1 and every.rr[0, 2 * len(RR_NAMES)] == 0
+
+
+def test_context_beats_off_keeps_digest_and_layout():
+    cfg = BeatDatasetConfig(context_beats=3)
+    assert BeatDatasetConfig(context_beats=0).digest() == BeatDatasetConfig().digest()
+    assert "context_beats" not in BeatDatasetConfig().identity() and cfg.identity()["context_beats"] == 3
+    assert cfg.digest() != BeatDatasetConfig().digest()
+    assert BeatDatasetConfig().rr_names == RR_NAMES
+    assert "context_beats" not in BeatDatasetConfig().window_card()
+    assert cfg.window_card()["context_beats"] == 3 and BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
+    none = BeatDatasetConfig(context_beats=1, rr_features=())
+    assert none.rr_names == ("valid@-1", "valid@+1")
+    assert extract_beats(simulated(), none).rr.shape[1] == 2
+    for bad in (-1, 65, True, 1.5):
+        with pytest.raises(ConfigError, match="context_beats"):
+            BeatDatasetConfig(context_beats=bad)

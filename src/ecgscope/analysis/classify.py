@@ -71,20 +71,24 @@ def load_beat_classifier(model: str | os.PathLike | BeatClassifier = "default") 
     from ..models.pretrained import resolve_model
 
     directory = resolve_model(model)
-    stamp = tuple(p.stat().st_mtime_ns if p.is_file() else 0
-                  for p in (directory / "card.json", directory / "model.safetensors"))
-    return _load(str(directory), stamp)
+    return _load(str(directory), checkpoint_stamp(directory))
+
+
+def checkpoint_stamp(directory: Path) -> tuple:
+    """Modification times of a checkpoint's card and weights (a cache key part that sees re-saved models)."""
+    return tuple(p.stat().st_mtime_ns if p.is_file() else 0
+                 for p in (directory / "card.json", directory / "model.safetensors"))
 
 
 # ------------------------------------------------------------------ inputs
-def _as_record(record) -> Record:
+def _as_record(record, who: str = "classify_beats") -> Record:
     if isinstance(record, Record):
         return record
     if isinstance(record, (str, os.PathLike)):
         from ..io import read
 
         return read(record, nonfinite="keep")
-    raise SignalError(f"classify_beats needs a Record or a file path, got {type(record).__name__}",
+    raise SignalError(f"{who} needs a Record or a file path, got {type(record).__name__}",
                       fix="pass ecgscope.read(path) or the path itself")
 
 

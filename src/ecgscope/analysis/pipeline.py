@@ -376,7 +376,7 @@ def analyze(
     record: Record,
     *,
     beat_model: Union[str, BeatClassifier, None] = "default",
-    rhythm_model: Optional[RhythmDetector] = None,
+    rhythm_model: Union[str, RhythmDetector, None] = None,
     chunk_s: float = 600.0,
     overlap_s: float = 5.0,
     quality_window_s: float = 10.0,
@@ -392,8 +392,10 @@ def analyze(
         beat_model: shipped beat model name (``"default"``), a classifier callable
             ``f(record, rpeaks) -> DataFrame`` (columns ``label`` and ``p_N``...), or
             ``None`` for unlabelled beats.
-        rhythm_model: a :class:`~ecgscope.analysis.rhythm_rules.RhythmDetector`
-            replacing the RR-irregularity + P-wave rules (the rhythm-model hook).
+        rhythm_model: ``None`` for the RR-irregularity + P-wave rules; a rhythm model name or
+            checkpoint folder (``"default"``: the shipped ``rhythm-default``) run by
+            :class:`~ecgscope.analysis.rhythm.ModelRhythmDetector`; or any
+            :class:`~ecgscope.analysis.rhythm_rules.RhythmDetector` (the rhythm-model hook).
         chunk_s, overlap_s: processing chunk and its context on each side (s).
         quality_window_s: signal-quality window (s).
         trend_bin_s: heart-rate trend bin (default 10 s up to 30 min, else 60 s).
@@ -411,6 +413,10 @@ def analyze(
                             fix="use the defaults (chunk_s=600, overlap_s=5)")
     fs = record.fs
     classifier, model_info = resolve_classifier(beat_model)
+    if isinstance(rhythm_model, (str, Path)):
+        from .rhythm import ModelRhythmDetector
+
+        rhythm_model = ModelRhythmDetector(rhythm_model)  # ModelError (with its fix) when missing
     warn: list[str] = []
     chunk = int(round(np.ceil(chunk_s / quality_window_s) * quality_window_s * fs))
     beats, quality = _chunked_beats(record, chunk, int(round(overlap_s * fs)), quality_window_s, rpeak_method,
@@ -459,7 +465,9 @@ def analyze(
             created_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             input_sha256=_sha256_signal(record.signal), source=record.metadata.source,
             source_sha256=_sha256_file(record.metadata.source),
-            models={"beats": model_info}, rhythm_method=rhythm_method,
+            models={"beats": model_info, **({"rhythm": rhythm_model.model_info}
+                                             if hasattr(rhythm_model, "model_info") else {})},
+            rhythm_method=rhythm_method,
             parameters={"beat_model": model_info["name"], "chunk_s": chunk_s, "overlap_s": overlap_s,
                         "quality_window_s": quality_window_s, "trend_bin_s": bin_s,
                         "max_delineated_beats": max_delineated_beats, "rpeak_method": rpeak_method,

@@ -31,8 +31,9 @@ from ._common import console
 
 __all__ = ["benchmark_app", "register", "print_report", "experiment_config"]
 
-benchmark_app = typer.Typer(help="Benchmarks under honest protocols: beats (AAMI beat classification).",
-                            no_args_is_help=True)
+benchmark_app = typer.Typer(
+    help="Benchmarks under honest protocols: beats (AAMI beat classes), rhythm (CinC 2017, AF).",
+    no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -72,9 +73,9 @@ def print_report(report, title: str) -> None:
                        f"records ({report.n_boot} resamples)"))
 
 
-def _default_out(protocol: str) -> Path:
+def _default_out(protocol: str, task: str = "beats") -> Path:
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"benchmark-beats-{protocol}-{stamp}"
+    return Path("runs") / f"benchmark-{task}-{protocol}-{stamp}"
 
 
 def _split_names(values: list[str] | None) -> list[str] | None:

@@ -8,6 +8,8 @@
 - :func:`aami_labels`, :data:`AAMI_MAP`, :data:`DS1`, :data:`DS2`,
   :data:`MITDB_PACED_RECORDS`: AAMI EC57 labels and the inter-patient protocol.
 - :func:`load_split`: versioned patient-wise stratified k-fold splits.
+- :class:`RhythmSet`, :func:`load_cinc2017`, :func:`mitdb_af_windows`,
+  :func:`ludb_af_records`: record-level rhythm data (CinC 2017, zero-shot AF targets).
 """
 
 from .._lazy import lazy_exports
@@ -36,6 +38,9 @@ _EXPORTS = {
     "Split": "splits", "load_split": "splits", "available_splits": "splits",
     # beats.py
     "BeatDatasetConfig": "beats", "build_beat_dataset": "beats", "BeatSet": "beats",
+    # rhythm.py
+    "RHYTHM_CLASSES": "rhythm", "AF_LABELS": "rhythm", "RhythmSet": "rhythm", "load_cinc2017": "rhythm",
+    "mitdb_af_windows": "rhythm", "ludb_af_records": "rhythm",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

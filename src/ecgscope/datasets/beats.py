@@ -80,6 +80,15 @@ class BeatDatasetConfig:
         normalize: per-beat normalisation of :func:`ecgscope.signal.segment_beats`
             (``None``, ``"zscore"``, ``"record"``, ``"median"``).
         rr_features: RR feature names (subset of :data:`RR_NAMES`; empty for none).
+        template: append, per lead, the main window minus the record's median
+            beat (over all its beats, no labels used) as a channel after the
+            extra windows: how far a beat departs from the patient's own
+            dominant morphology.
+        context_beats: ``k`` neighbours on each side: when ``k > 0`` each beat's
+            ``x`` also carries the main windows (leads only) of beats
+            ``i-k..i-1, i+1..i+k`` after its own channels, and ``rr`` each
+            neighbour's RR features plus a validity flag (neighbours past the
+            record's ends are zeros with flag 0); see :meth:`context_offsets`.
         rr_local: half-width in beats of the local RR average.
         exclude_paced: leave out records with paced beats (EC57 practice).
         keep_unlabelled: keep beats outside ``classes`` (Q, unclassifiable)
@@ -97,6 +106,8 @@ class BeatDatasetConfig:
     bandpass: tuple[float, float] | None = (0.5, 40.0)
     normalize: str | None = None
     rr_features: tuple[str, ...] = RR_NAMES
+    template: bool = False
+    context_beats: int = 0
     rr_local: int = 10
     exclude_paced: bool = True
     keep_unlabelled: bool = False
@@ -133,6 +144,11 @@ class BeatDatasetConfig:
                               fix=f"choose from {list(RR_NAMES)}")
         if int(self.rr_local) < 1:
             raise ConfigError(f"rr_local={self.rr_local!r} must be >= 1", fix="use e.g. rr_local=10")
+        if not isinstance(self.context_beats, (int, np.integer)) or isinstance(self.context_beats, bool) \
+                or not 0 <= self.context_beats <= 64:
+            raise ConfigError(f"context_beats={self.context_beats!r} must be an integer in 0..64",
+                              fix="use e.g. context_beats=4 (0: the beat alone)")
+        object.__setattr__(self, "context_beats", int(self.context_beats))
         for name, value in (("classes", classes), ("fs", fs), ("window", window), ("extra_windows", extra),
                             ("leads", leads), ("bandpass", band), ("rr_features", rr),
                             ("rr_local", int(self.rr_local)), ("annotator", str(self.annotator))):
@@ -145,14 +161,33 @@ class BeatDatasetConfig:
         return int(round(sum(self.window) * self.fs))
 
     @property
+    def beat_channels(self) -> int:
+        """Channels of the beat itself: leads times windows (plus one template channel per lead)."""
+        return len(self.leads) * (1 + len(self.extra_windows) + bool(self.template))
+
+    @property
     def n_channels(self) -> int:
-        """Channels per beat: leads times windows."""
-        return len(self.leads) * (1 + len(self.extra_windows))
+        """Channels of ``x``: :attr:`beat_channels` plus ``2k`` neighbour main windows (one per lead each)."""
+        return self.beat_channels + 2 * self.context_beats * len(self.leads)
+
+    def context_offsets(self) -> tuple[int, ...]:
+        """Beat offsets of the neighbour blocks in ``x`` and ``rr``, in order: ``-k..-1, 1..k``."""
+        k = self.context_beats
+        return tuple(range(-k, 0)) + tuple(range(1, k + 1))
+
+    @property
+    def rr_names(self) -> tuple[str, ...]:
+        """Columns of ``rr``: :attr:`rr_features`, then ``name@+o`` and ``valid@+o`` per neighbour offset."""
+        per = (*self.rr_features, "valid")
+        return self.rr_features + tuple(f"{name}@{o:+d}" for o in self.context_offsets() for name in per)
 
     def window_card(self) -> dict[str, Any]:
         """The checkpoint card's ``window`` entry."""
-        return {"before_s": self.window[0], "after_s": self.window[1], "samples": self.samples,
+        card = {"before_s": self.window[0], "after_s": self.window[1], "samples": self.samples,
                 "extra": [list(w) for w in self.extra_windows]}
+        if self.context_beats:
+            card["context_beats"] = self.context_beats
+        return card
 
     # ------------------------------------------------------------ (de)serial
     def to_dict(self) -> dict[str, Any]:
@@ -182,8 +217,17 @@ class BeatDatasetConfig:
                               fix="use a checkpoint written by ecgscope.training") from None
 
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON form."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of the canonical JSON form of :meth:`identity`."""
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
+
+    def identity(self) -> dict[str, Any]:
+        """:meth:`to_dict` without ``template`` / ``context_beats`` when off (older digests and keys hold)."""
+        data = self.to_dict()
+        if not data["template"]:
+            del data["template"]
+        if not data["context_beats"]:
+            del data["context_beats"]
+        return data
 
 
 # ====================================================================== BeatSet
@@ -385,6 +429,8 @@ def extract_beats(
         signal = bandpass(signal, config.fs, *config.bandpass).astype(np.float32, copy=False)
     pos_t = np.rint(pos * (config.fs / record.fs)).astype(np.int64)
     x, valid = _segment_all(signal, pos_t, config)
+    if config.context_beats:
+        x, rr = _with_context(x, rr, config)
 
     keep = np.ones(pos.size, bool)
     if positions is None and not config.keep_unlabelled:
@@ -393,7 +439,7 @@ def extract_beats(
         keep &= valid
     n = int(keep.sum())
     return BeatSet(x[keep], rr[keep], y[keep], np.full(n, rid), np.full(n, pid), pos[keep],
-                   config.classes, config.rr_features, symbols[keep],
+                   config.classes, config.rr_names, symbols[keep],
                    {"fs": config.fs, "window": config.window_card(), "leads": list(config.leads)})
 
 
@@ -403,7 +449,7 @@ def _segment_all(signal: np.ndarray, pos: np.ndarray, config: BeatDatasetConfig)
 
     length = config.samples
     if pos.size == 0:
-        return np.zeros((0, config.n_channels, length), np.float32), np.zeros(0, bool)
+        return np.zeros((0, config.beat_channels, length), np.float32), np.zeros(0, bool)
     beats, valid = segment_beats(signal, config.fs, pos, config.window, normalize=config.normalize)
     beats = _fit_length(beats, length)
     parts = [beats]
@@ -412,8 +458,29 @@ def _segment_all(signal: np.ndarray, pos: np.ndarray, config: BeatDatasetConfig)
         wide, ok = segment_beats(signal, config.fs, pos, win, target_fs=fs_k, normalize=config.normalize)
         parts.append(_fit_length(wide, length))
         valid = valid & ok
+    if config.template:
+        parts.append(beats - _record_template(beats, valid))
     x = np.concatenate(parts, axis=1) if len(parts) > 1 else beats
     return np.ascontiguousarray(x, dtype=np.float32), valid
+
+
+def _with_context(x: np.ndarray, rr: np.ndarray, config: BeatDatasetConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Append each beat's record neighbours (labelled or not): main windows to ``x``, RR + flag to ``rr``."""
+    n, leads, length = x.shape[0], len(config.leads), x.shape[2]
+    offsets = np.asarray(config.context_offsets())
+    idx = np.arange(n)[:, None] + offsets[None, :]                       # (n, 2k) neighbour indices
+    ok = (idx >= 0) & (idx < n)
+    safe = np.clip(idx, 0, max(n - 1, 0))
+    near_x = np.where(ok[:, :, None, None], x[safe, :leads], 0.0).reshape(n, offsets.size * leads, length)
+    near_rr = np.concatenate([np.where(ok[:, :, None], rr[safe], 0.0), ok[:, :, None]], axis=2)
+    return (np.concatenate([x, near_x.astype(np.float32)], axis=1),
+            np.concatenate([rr, near_rr.reshape(n, -1).astype(np.float32)], axis=1))
+
+
+def _record_template(beats: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The record's median beat ``(1, leads, samples)`` over its valid beats (all beats if none is valid)."""
+    ref = beats[valid] if valid.any() else beats
+    return np.median(ref, axis=0, keepdims=True)
 
 
 # ================================================================== datasets
@@ -519,7 +586,7 @@ def build_beat_dataset(
     cacheable = cache and all(s.path is not None for s in sources)
     key = None
     if cacheable:
-        key = _beat_cache.cache_key(config.to_dict(), [[s.record_id, _file_stats(s.path)] for s in sources])
+        key = _beat_cache.cache_key(config.identity(), [[s.record_id, _file_stats(s.path)] for s in sources])
         hit = _beat_cache.load(key, cache_dir)
         if hit is not None:
             return _with_patients(hit, patients)

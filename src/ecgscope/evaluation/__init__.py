@@ -28,6 +28,10 @@ _EXPORTS = {
     "to_jsonable": "report_io", "write_json": "report_io", "markdown_table": "report_io", "latex_table": "report_io",
     "plot_confusion_matrix": "plots", "plot_roc_curves": "plots", "plot_pr_curves": "plots",
     "plot_reliability": "plots",
+    # record-level rhythm metrics and protocols (rhythm.py, rhythm_protocols.py)
+    "rhythm_report": "rhythm", "af_report": "rhythm", "rhythm_table": "rhythm", "rhythm_class_table": "rhythm",
+    "af_table": "rhythm", "RhythmCVResult": "rhythm_protocols", "cross_validate_rhythm": "rhythm_protocols",
+    "zero_shot": "rhythm_protocols",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

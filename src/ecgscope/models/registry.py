@@ -22,6 +22,7 @@ _MODULES = [
     "resnet1d",
     "inception_time",
     "transnet",
+    "ramba_beats",
 ]
 
 _REGISTRY: dict[str, type] = {}

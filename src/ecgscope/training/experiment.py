@@ -69,10 +69,15 @@ def build_model(config: ExperimentConfig, beats: BeatSet, factory: ModelFactory 
 
 
 def channel_names(data: DataConfig) -> list[str]:
-    """Names of the input channels: the leads, then ``lead@before+after s`` for each extra window."""
+    """Names of the input channels: the leads, ``lead@before+after s`` per extra window, ``lead-template``,
+    ``lead@beat-k`` .. ``lead@beat+k`` per neighbour beat (``context_beats``)."""
     names = list(data.leads)
     for before, after in data.extra_windows:
         names += [f"{lead}@{before:g}+{after:g}s" for lead in data.leads]
+    if getattr(data, "template", False):
+        names += [f"{lead}-template" for lead in data.leads]
+    for offset in data.context_offsets() if getattr(data, "context_beats", 0) else ():
+        names += [f"{lead}@beat{offset:+d}" for lead in data.leads]
     return names
 
 

@@ -256,6 +256,9 @@ def fit(
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if use_amp else None
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
 
+    if callable(getattr(model, "prepare", None)):  # a model's own fitted parts (MiniRocket): training beats
+        guard.check("model preparation", train.patient_id)
+        model.prepare(prep.x, prep.rr)
     module = model.to(device)
     ema = ModelEMA(module, config.ema_decay) if config.ema else None
     net: nn.Module = module

@@ -19,7 +19,7 @@ __all__ = ["PRETRAINED_DIR", "ALIASES", "default_beat_model_dir", "list_pretrain
 #: Folder holding the shipped checkpoints.
 PRETRAINED_DIR = Path(__file__).resolve().parent
 #: Short names for shipped checkpoints.
-ALIASES = {"default": "beats-default", "beats": "beats-default"}
+ALIASES = {"default": "beats-default", "beats": "beats-default", "rhythm": "rhythm-default"}
 _CARD = "card.json"
 
 

@@ -1,0 +1,267 @@
+"""RAMBA and the ResNet1D window baseline on CinC 2017 (patient-wise 5-fold CV), ablations, zero-shot AF.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv ramba                 # shipped config, 5 folds
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv resnet1d-rhythm
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv ramba-no-ssm ramba-no-hrv --folds 0 1
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py zeroshot ramba --save src/ecgscope/models/pretrained/rhythm-default
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py zeroshot resnet1d-rhythm
+    .venv/bin/python benchmarks/rhythm_cv.py table                                      # Markdown from the JSON
+
+Configurations: ``ramba`` (configs/rhythm/ramba.yaml), ``resnet1d-rhythm``
+(configs/rhythm/resnet1d.yaml) and the ablations of :data:`ABLATIONS` (the
+ramba config with one switch changed); ``--set key=value`` overrides options.
+
+``cv`` runs :func:`~ecgscope.evaluation.rhythm_protocols.cross_validate_rhythm`
+over the shipped split ``cinc2017`` v1 (one fresh estimator per fold, fitted on
+the other folds only; its validation records for early stopping come from
+those training folds). The same out-of-fold window probabilities are also
+re-pooled with mean and max pooling (the pooling ablation needs no retraining:
+pooling only aggregates window probabilities). ``zeroshot`` trains on all
+local CinC 2017 records, freezes the model and applies it with
+:func:`~ecgscope.evaluation.rhythm_protocols.zero_shot` (p_AF = the ``A``
+column, threshold 0.5) to the 10-s MIT-BIH windows (DS1 + paced records; DS2
+is never read) and LUDB records of ``benchmarks/rhythm_baselines.py``.
+
+Results are merged into ``benchmarks/results/rhythm_cv.json`` after every run;
+per-run reports go to ``runs/rhythm-cv/<name>/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+import yaml
+
+from ecgscope import __version__
+from ecgscope.datasets.rhythm import load_cinc2017
+from ecgscope.evaluation.report_io import to_jsonable
+from ecgscope.evaluation.rhythm import af_table, rhythm_class_table, rhythm_report, rhythm_table
+from ecgscope.evaluation.rhythm_protocols import cross_validate_rhythm, zero_shot
+from ecgscope.models.rhythm import create_rhythm_estimator
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "rhythm_cv.json"
+RUNS = ROOT / "runs" / "rhythm-cv"
+CONFIGS = {"ramba": ROOT / "configs" / "rhythm" / "ramba.yaml",
+           "resnet1d-rhythm": ROOT / "configs" / "rhythm" / "resnet1d.yaml"}
+#: name -> (base configuration, option overrides): one stream switched off each.
+ABLATIONS = {
+    "ramba-no-minirocket": ("ramba", {"minirocket_features": 0}),
+    "ramba-no-hrv": ("ramba", {"hrv": False}),
+    "ramba-no-ssm": ("ramba", {"ssm": False}),
+    "ramba-signal-only": ("ramba", {"minirocket_features": 0, "hrv": False}),
+    # not an ablation: the shipped config with twice the step budget (is it under-trained?)
+    "ramba-2x-steps": ("ramba", {"epochs": 8, "max_steps_per_epoch": 60}),
+    # conv only with ~5x the steps: about the CPU time of the shipped (SSM) config
+    "ramba-no-ssm-equal-time": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
+}
+#: Re-pooling of the same out-of-fold window probabilities.
+POOLINGS = {"power (Q=3)": ("power", 3.0), "mean (Q=1)": ("mean", 1.0), "max (Q=inf)": ("max", None)}
+
+
+def log(msg: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {msg}", flush=True)
+
+
+def resolve(name: str, overrides: dict) -> tuple[str, dict]:
+    """``(estimator name, options)`` of a configuration name plus overrides."""
+    base, extra = (name, {}) if name in CONFIGS else ABLATIONS.get(name, (None, None))
+    if base is None:
+        raise SystemExit(f"unknown configuration {name!r}; use one of {sorted(CONFIGS) + sorted(ABLATIONS)}")
+    cfg = yaml.safe_load(CONFIGS[base].read_text())
+    return cfg["estimator"], {**cfg["options"], **extra, **overrides}
+
+
+def parse_sets(items) -> dict:
+    out = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def merge_results(section: str, name: str, entry: dict) -> None:
+    data = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    data.setdefault(section, {})[name] = to_jsonable(entry)
+    data["updated"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def environment() -> dict:
+    return {"ecgscope": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+            "note": "2-core machine shared with other jobs; wall times are upper bounds"}
+
+
+class WindowRecorder:
+    """Wraps an estimator for the harness: keeps each test record's window probabilities for re-pooling."""
+
+    def __init__(self, estimator, store: list) -> None:
+        self.est, self.store = estimator, store
+        self.classes_ = estimator.classes_
+        self.estimator_name = estimator.estimator_name
+
+    def fit(self, train, *, progress: bool = False):
+        log(f"  fit on {len(train)} records")
+        self.est.fit(train, progress=progress)
+        info = self.est.fit_info_
+        log(f"  fitted: best epoch {info['best_epoch']}, val challenge F1 {info['val_challenge_f1']:.3f}, "
+            f"seconds {json.dumps({k: round(v) for k, v in info['seconds'].items()})}")
+        return self
+
+    def predict_proba(self, data):
+        windows = self.est.predict_windows(data)
+        self.store.append({"records": data.records, "labels": data.labels, "patients": data.patients,
+                           "windows": windows, "fit": {k: v for k, v in self.est.fit_info_.items() if k != "history"},
+                           "history": self.est.fit_info_.get("history", [])})
+        return self.est.pool(windows)
+
+
+def run_key(name: str, folds) -> str:
+    """Results key: the configuration name, plus ``@folds<ids>`` when not every fold ran."""
+    return name if not folds else f"{name}@folds{''.join(str(f) for f in sorted(folds))}"
+
+
+def run_cv(name: str, overrides: dict, folds, n_boot: int, data) -> dict:
+    estimator, options = resolve(name, overrides)
+    store: list = []
+    t0 = time.perf_counter()
+    log(f"cv {name}: {estimator} {options}")
+    result = cross_validate_rhythm(lambda: WindowRecorder(create_rhythm_estimator(estimator, **options), store),
+                                   data, "cinc2017", folds=folds, progress=False, out_dir=RUNS / name,
+                                   n_boot=n_boot, name=name)
+    wall = time.perf_counter() - t0
+    est = create_rhythm_estimator(estimator, **options)
+    pooled = {}
+    for label, (mode, q) in POOLINGS.items():
+        labels = np.concatenate([s["labels"] for s in store])
+        patients = np.concatenate([s["patients"] for s in store])
+        proba = np.concatenate([est.pool(s["windows"], mode, q) for s in store])
+        pooled[label] = rhythm_report(labels, proba, est.classes_, groups=patients, n_boot=n_boot)
+    entry = {"config": name, "estimator": estimator, "options": options, "folds": result.folds,
+             "folds_run": result.info["folds_run"], "report": result.report, "pooling": pooled,
+             "fit": [s["fit"] for s in store], "history": [s["history"] for s in store],
+             "wall_s": round(wall, 1), "environment": environment(),
+             "command": "OMP_NUM_THREADS=1 .venv/bin/python " + " ".join(sys.argv)}
+    merge_results("cv", run_key(name, folds), entry)
+    log(f"cv {name} done in {wall:.0f} s")
+    print(rhythm_table({name: result.report}))
+    print(rhythm_table({f"{name} / {k}": v for k, v in pooled.items()}))
+    print(rhythm_class_table(result.report))
+    return entry
+
+
+def run_zeroshot(name: str, overrides: dict, n_boot: int, data, save: str | None) -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from rhythm_baselines import _targets
+
+    estimator, options = resolve(name, overrides)
+    t0 = time.perf_counter()
+    log(f"train {name} on all {len(data)} CinC 2017 records")
+    est = create_rhythm_estimator(estimator, **options).fit(data)
+    fit_s = time.perf_counter() - t0
+    targets, target_info = _targets(None, log)
+    reports = zero_shot(est, targets, threshold=0.5, n_boot=n_boot, out_dir=RUNS / f"{name}-zeroshot")
+    folder = Path(save) if save else RUNS / f"{name}-all"
+    cv = (json.loads(OUT.read_text()).get("cv", {}).get(name) if OUT.is_file() else None)
+    metrics = {"zero_shot_af": {k: {m: v.get(m) for m in ("auroc", "auprc", "f1", "se", "sp", "ppv", "n", "n_af")
+                                    if m in v} for k, v in reports.items()}}
+    if cv:
+        metrics["cinc2017_cv"] = {"split": "cinc2017 v1", "folds": cv["folds_run"],
+                                  "challenge_f1": cv["report"].get("challenge_f1"),
+                                  "command": cv["command"]}
+    training = {"data": {"source": "cinc2017", "records": len(data), "labels": data.summary()["labels"]},
+                "split": "all local CinC 2017 records (REFERENCE.csv); no test records",
+                "config": {"name": name, "estimator": estimator, "options": options},
+                "command": "OMP_NUM_THREADS=1 .venv/bin/python " + " ".join(sys.argv)}
+    est.save(folder, training=training, metrics=metrics)
+    entry = {"config": name, "options": options, "fit_s": round(fit_s, 1), "targets": reports,
+             "target_info": target_info, "checkpoint": str(folder.relative_to(ROOT) if folder.is_absolute()
+                                                         and ROOT in folder.parents else folder),
+             "environment": environment(), "command": training["command"]}
+    merge_results("zero_shot", name, entry)
+    print(af_table(reports))
+    return entry
+
+
+def same_folds(name: str, folds: list[int], n_boot: int = 1000) -> dict | None:
+    """Report of a full CV run restricted to ``folds`` (its out-of-fold predictions there), or None."""
+    import pandas as pd
+
+    path = RUNS / name / "predictions.csv"
+    if not path.is_file():
+        return None
+    pred = pd.read_csv(path)
+    pred = pred[pred["fold"].isin(folds)]
+    classes = ("N", "A", "O", "~")
+    return rhythm_report(pred["label"].astype(str).to_numpy(), pred[[f"p_{c}" for c in classes]].to_numpy(),
+                         classes, groups=pred["patient"].astype(str).to_numpy(), n_boot=n_boot)
+
+
+def print_tables() -> None:
+    data = json.loads(OUT.read_text())
+    cv = data.get("cv", {})
+    if cv:
+        full = {k: v for k, v in cv.items() if "@" not in k}
+        print(rhythm_table({k: v["report"] for k, v in full.items()}))
+        for subset in sorted({tuple(v["folds_run"]) for k, v in cv.items() if "@" in k}):
+            rows = {f"{k} (folds {list(subset)} of the 5-fold run)": same_folds(k, list(subset)) for k in full}
+            rows |= {k: v["report"] for k, v in cv.items() if "@" in k and tuple(v["folds_run"]) == subset}
+            print(f"\nfolds {list(subset)} only")
+            print(rhythm_table({k: v for k, v in rows.items() if v is not None}))
+        for k, v in cv.items():
+            print(f"\n{k}: folds {v['folds_run']}, wall {v['wall_s']} s")
+            print(rhythm_table({f"{k} / {p}": r for p, r in v["pooling"].items()}))
+    for k, v in data.get("zero_shot", {}).items():
+        print(f"\nzero-shot {k} (trained on all CinC in {v['fit_s']} s)")
+        print(af_table(v["targets"]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("cv")
+    c.add_argument("names", nargs="+")
+    c.add_argument("--folds", type=int, nargs="*")
+    c.add_argument("--set", nargs="*", default=[])
+    c.add_argument("--n-boot", type=int, default=1000)
+    z = sub.add_parser("zeroshot")
+    z.add_argument("names", nargs="+")
+    z.add_argument("--save", default=None, help="checkpoint folder for the first name")
+    z.add_argument("--set", nargs="*", default=[])
+    z.add_argument("--n-boot", type=int, default=1000)
+    for p in (c, z):
+        p.add_argument("--limit", type=int, default=None, help="first N records only (smoke tests)")
+    sub.add_parser("table")
+    args = ap.parse_args()
+    if args.cmd == "table":
+        print_tables()
+        return
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    data = load_cinc2017(progress=False)
+    if args.limit:
+        data = data.subset(np.arange(min(args.limit, len(data))))
+    log(f"loaded {len(data)} CinC 2017 records in {time.perf_counter() - t0:.1f} s")
+    overrides = parse_sets(args.set)
+    for i, name in enumerate(args.names):
+        if args.cmd == "cv":
+            run_cv(name, overrides, args.folds, args.n_boot, data)
+        else:
+            run_zeroshot(name, overrides, args.n_boot, data, args.save if i == 0 else None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Rhythm estimators end to end on tiny simulated records: fit, predict_proba, predict_windows, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ecgscope.models.rhythm import create_rhythm_estimator
+from ecgscope.models.rhythm.checkpoint import load_rhythm_estimator, read_rhythm_card
+from ecgscope.training.rhythm import RhythmTrainConfig, split_validation, window_loss
+
+FAST = {"fs": 100.0, "window_s": 4.0, "hop_s": 2.0, "epochs": 3, "batch_size": 8, "val_fraction": 0.25, "lr": 3e-3}
+
+
+@pytest.fixture(scope="module")
+def sim_set():
+    """12 single-lead 300 Hz records, 6-9 s: sinus (N) or atrial fibrillation (A), one patient each."""
+    from ecgscope.datasets.rhythm import RhythmSet
+    from ecgscope.synthesis.simulator import simulate
+
+    signals, labels = [], []
+    for i in range(12):
+        af = i % 2 == 1
+        dur = 6.0 + (i % 4)
+        rec = simulate(duration=dur, fs=300.0, heart_rate=65 + 3 * i, leads=("II",), noise=30.0,
+                       af_episodes=[(0.0, dur, 120.0)] if af else (), seed=i)
+        signals.append(rec.signal)
+        labels.append("A" if af else "N")
+    ids = [f"sim{i:02d}" for i in range(12)]
+    return RhythmSet(signals, 300.0, labels, ids, ids, source="simulated", leads=("II",))
+
+
+@pytest.fixture(scope="module")
+def fitted_ramba(sim_set):
+    torch.set_num_threads(1)
+    est = create_rhythm_estimator("ramba", d_model=16, n_layers=1, heads=2, headdim=8, minirocket_features=84,
+                                  mr_fit_windows=50, **FAST)
+    return est.fit(sim_set)
+
+
+def test_fit_predict_contract(fitted_ramba, sim_set):
+    proba = fitted_ramba.predict_proba(sim_set)
+    assert proba.shape == (12, 4) and np.isfinite(proba).all()
+    assert np.allclose(proba.sum(1), 1.0, atol=1e-5)  # softmax head: renormalised after pooling
+    info = fitted_ramba.fit_info_
+    assert info["train_records"] + info["val_records"] == 12 and info["val_records"] >= 2
+    assert 1 <= info["best_epoch"] <= 3
+
+
+def test_learns_af_from_sinus(fitted_ramba, sim_set):
+    pred = fitted_ramba.predict(sim_set)
+    assert np.mean(pred == sim_set.labels) >= 0.75
+
+
+def test_predict_windows_cover_each_record(fitted_ramba, sim_set):
+    out = fitted_ramba.predict_windows(sim_set)
+    assert len(out) == 12
+    for (starts, p), dur in zip(out, sim_set.durations_s):
+        assert starts[0] == 0 and starts[-1] == pytest.approx(max(dur - 4.0, 0.0), abs=0.011)
+        assert p.shape == (starts.size, 4)
+
+
+def test_save_load_round_trip(fitted_ramba, sim_set, tmp_path):
+    folder = fitted_ramba.save(tmp_path / "ramba", metrics={"note": "test"})
+    card = read_rhythm_card(folder)
+    assert card["estimator"] == "ramba" and card["classes"] == ["N", "A", "O", "~"]
+    assert card["fs"] == 100.0 and card["pooling"] == "power" and card["q"] == 3.0
+    assert card["minirocket"]["n_features_out"] == 84 and card["hrv"]["features"]
+    again = load_rhythm_estimator(folder)
+    assert np.array_equal(again.predict_proba(sim_set), fitted_ramba.predict_proba(sim_set))
+
+
+def test_resnet_baseline_and_pooling_modes(sim_set, tmp_path):
+    torch.set_num_threads(1)
+    est = create_rhythm_estimator("resnet1d-rhythm", pooling="max", head="sigmoid", **{**FAST, "epochs": 1})
+    est.fit(sim_set)
+    proba = est.predict_proba(sim_set)
+    assert proba.shape == (12, 4) and ((proba >= 0) & (proba <= 1)).all()
+    windows = est.predict_windows(sim_set)
+    assert np.allclose(proba, np.stack([p.max(0) for _, p in windows]), atol=1e-6)  # max pooling, no renormalising
+    again = load_rhythm_estimator(est.save(tmp_path / "rn"))
+    assert np.array_equal(again.predict_proba(sim_set), proba)
+
+
+def test_same_seed_same_predictions(sim_set):
+    torch.set_num_threads(1)
+    opts = dict(d_model=8, n_layers=1, heads=2, headdim=8, minirocket_features=0, hrv=False, ssm=False,
+                **{**FAST, "epochs": 1})
+    a = create_rhythm_estimator("ramba", **opts).fit(sim_set).predict_proba(sim_set)
+    b = create_rhythm_estimator("ramba", **opts).fit(sim_set).predict_proba(sim_set)
+    assert np.array_equal(a, b)
+
+
+def test_split_validation_is_patient_wise_and_stratified():
+    labels = np.array(["N"] * 20 + ["A"] * 10 + ["~"])
+    patients = np.array([f"p{i // 2}" for i in range(31)])  # two records per patient
+    tr, va = split_validation(labels, patients, 0.2, seed=1)
+    assert set(patients[tr]).isdisjoint(patients[va])
+    assert {"N", "A"} <= set(labels[va]) and "~" in set(labels[tr])
+    assert split_validation(labels, patients, 0.0)[1].size == 0
+
+
+def test_window_losses():
+    logits = torch.randn(5, 4)
+    y = torch.tensor([0, 1, 2, 3, 0])
+    ce = window_loss("softmax", np.ones(4, np.float32))(logits, y)
+    assert torch.isclose(ce, torch.nn.functional.cross_entropy(logits, y))
+    assert window_loss("sigmoid", np.ones(4, np.float32))(logits, y) > 0
+    assert RhythmTrainConfig.from_options({"epochs": 2, "unrelated": 1}).epochs == 2
