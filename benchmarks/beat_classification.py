@@ -8,9 +8,12 @@ whose configuration differs from the one cross-validated)::
         --config configs/beats/default.yaml --threads 1 -o runs/beats-default-cv
     ECGSCOPE_DATA=../shared/data python benchmarks/beat_classification.py train --cv runs/beats-default-cv
     python benchmarks/beat_classification.py infer [--record ../shared/data/mitdb/101] [--repeat 7]
+    # a candidate: train another cross-validated configuration elsewhere, time it with --model
+    python benchmarks/beat_classification.py train --cv runs/cv-x --config configs/beats/x.yaml --out runs/x
+    python benchmarks/beat_classification.py infer --model runs/x --threads 1
     python benchmarks/beat_classification.py table runs/cv-a runs/cv-b ...   # CV table, CIs included
 
-``train`` trains ``configs/beats/default.yaml`` + :data:`OVERRIDES` on all of
+``train`` trains ``configs/beats/default.yaml`` (or ``--config``) + :data:`OVERRIDES` on all of
 MIT-BIH DS1 (two DS1 patients held out for early stopping; nothing from DS2),
 times it, adds the CV report (gross Se/+P/F1 with record-bootstrap CIs) to the
 card's ``metrics.cv`` and writes the checkpoint folder
@@ -20,7 +23,10 @@ found, else a simulated one), R-peak detection included: the cold first call
 (model loading) and the median of warm calls, with 1 and 2 torch threads, and
 a breakdown (detection, beat extraction, network). Both print a table and
 merge their figures into ``benchmarks/results/beat_classification.json``
-(``infer`` under the record's name); ``table`` prints one row per CV run
+(``infer`` under the record's name; a candidate -- ``train --out`` elsewhere than
+the shipped folder, ``infer --model`` other than ``default`` -- under
+``train_candidates`` / ``infer_candidates``, so it never replaces the shipped
+model's figures); ``table`` prints one row per CV run
 (macro-F1, SVEB and VEB Se/+P/F1 with record-bootstrap CIs, wall time) and
 merges them under ``cv_runs``.
 """
@@ -167,7 +173,11 @@ def train(args) -> None:
         "parameters": sum(p.numel() for p in model.parameters()), "folder_bytes": size,
         "card_hash": card_hash(out), "cv": cv,
     }
-    _merge_results("train", result)
+    shipped = out.resolve() == (ROOT / "src/ecgscope/models/pretrained/beats-default").resolve()
+    if shipped:
+        _merge_results("train", result)
+    else:  # a candidate trained elsewhere: its figures must not replace the shipped model's
+        _merge_results("train_candidates", result, sub=out.name)
     print(f"trained {result['epochs_run']} epochs (best {result['best_epoch']}) in {seconds:.0f} s "
           f"on {args.threads} thread(s); validation macro-F1 {result['validation']['macro_f1']:.3f}")
     print(f"{out}: {size / 1e6:.2f} MB, card hash {result['card_hash']}")
@@ -236,11 +246,12 @@ def infer(args) -> None:
         print(f"| {r['threads']} | {r['cold_s']:.3f} | {r['warm_median_s']:.3f} | {r['warm_min_s']:.3f} | "
               f"{r['detection_s']:.3f} | {r['beat_extraction_s']:.3f} | {r['network_s']:.3f} |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    _merge_results("infer", {"command": "python benchmarks/beat_classification.py infer "
+    _merge_results("infer" if args.model == "default" else "infer_candidates", {"command": "python benchmarks/beat_classification.py infer "
                                         + " ".join(sys.argv[2:]),
                              "record": name, "minutes": round(minutes, 2), "fs": record.fs,
                              "model": args.model,
-                             "repeat": args.repeat, "load_average_1min": load, "rows": rows}, sub=name)
+                             "repeat": args.repeat, "load_average_1min": load, "rows": rows},
+                   sub=name if args.model == "default" else f"{name} [{args.model}]")
 
 
 def main() -> None:

@@ -220,3 +220,14 @@ def test_s_beats_inside_af_count_as_conducted_beats():
     out = _conducted_in_af(labels, times, [(10.0, 20.0), (30.0, 45.0)])
     assert out.tolist() == ["N", "S", "N", "V", "S", "N"]
     assert _conducted_in_af(labels, times, []) is labels
+
+
+def test_af_episode_is_not_split_into_overlapping_pieces():
+    """Refined edges of two neighbouring irregular runs used to overlap and give two AF episodes."""
+    record = simulate(duration=1200.0, fs=360.0, leads=("II", "V1"), af_episodes=[(600.0, 900.0, 110.0)],
+                      pvc_rate=0.02, seed=3)
+    report = analyze(record)
+    af = report.episodes("AF")
+    assert len(af) == 1 and abs(af[0].start_s - 600.0) <= 3.0 and abs(af[0].end_s - 900.0) <= 3.0
+    spans = sorted((e.start_s, e.end_s) for e in report.rhythm)
+    assert all(b0 <= a1 + 1e-9 for (_, b0), (a1, _) in zip(spans, spans[1:]))

@@ -184,9 +184,15 @@ def rule_episodes(rpeaks: np.ndarray, fs: float, labels: np.ndarray, interval_ok
                 merged[-1][1] = b
             else:
                 merged.append([a, b])
+        refined: list[list[int]] = []
         for a, b in merged:
             a = _refine(a, irregular, measured, params.window, params.score_threshold, onset=True)
             b = max(_refine(b - 1, irregular, measured, params.window, params.score_threshold, onset=False), a + 1)
+            if refined and a <= refined[-1][1]:  # refined edges of neighbouring runs may overlap: one episode
+                refined[-1][1] = max(refined[-1][1], b)
+            else:
+                refined.append([a, b])
+        for a, b in refined:
             start, end = float(t[a]), float(t[b])
             if end - start < params.min_duration_s:
                 continue

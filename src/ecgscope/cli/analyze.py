@@ -18,16 +18,17 @@ from ._common import console, err_console, progress
 from ._records import RECORD_EXTENSIONS, find_records
 from .info import FORMAT_HELP, FS_HELP, UNITS_HELP, load, read_hints
 
-__all__ = ["register", "analyze_file", "beat_model_option"]
+__all__ = ["register", "analyze_file", "model_option"]
 
 
-def beat_model_option(value: str) -> Optional[str]:
-    """``"none"`` -> None (unlabelled beats), else the model name or folder."""
+def model_option(value: str) -> Optional[str]:
+    """A ``--beat-model`` / ``--rhythm-model`` value: ``"none"`` -> None (no model), else the model name or folder."""
     return None if value.strip().lower() in ("none", "off", "") else value
 
 
 def analyze_file(path: Path, out_dir: Path, formats: list[str], *, beat_model: Optional[str] = "default",
-                 force: bool = False, format: Optional[str] = None, **hints) -> tuple[str, dict]:
+                 rhythm_model: Optional[str] = None, force: bool = False, format: Optional[str] = None,
+                 **hints) -> tuple[str, dict]:
     """Analyse one record file and write its reports; returns ``(status, paths)`` (status ``done``/``skipped``)."""
     from ..analysis.pipeline import analyze
     from ..analysis.render import output_paths, render
@@ -37,7 +38,7 @@ def analyze_file(path: Path, out_dir: Path, formats: list[str], *, beat_model: O
     if not force and all(p.exists() for p in paths.values()):
         return "skipped", paths
     record, _ = load(path, format, **hints)
-    report = analyze(record, beat_model=beat_model)
+    report = analyze(record, beat_model=beat_model, rhythm_model=rhythm_model)
     return "done", render(report, record, out_dir, formats, stem=stem)
 
 
@@ -50,6 +51,10 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "--output", "-o", help="Folder for the reports (created)."),
         formats: str = typer.Option("json,html,pdf", "--format", help="Comma-separated: json, html, pdf."),
         beat_model: str = typer.Option("default", "--beat-model", help="Beat model name or folder; 'none' for unlabelled beats."),
+        rhythm_model: str = typer.Option(
+            "none", "--rhythm-model",
+            help="Rhythm model name or folder ('default': the shipped CinC 2017 model, confirming the "
+                 "RR-irregularity rule); 'none' for the rule alone."),
         force: bool = typer.Option(False, "--force", help="Redo records whose reports already exist."),
         format: Optional[str] = typer.Option(None, "--input-format", "-f", help=FORMAT_HELP),
         fs: Optional[float] = typer.Option(None, "--fs", help=FS_HELP),
@@ -59,10 +64,11 @@ def register(app: typer.Typer) -> None:
         from ..analysis.render import parse_formats
 
         fmts = parse_formats(formats)
-        model = beat_model_option(beat_model)
+        model = model_option(beat_model)
+        rhythm = model_option(rhythm_model)
         hints = read_hints(fs, units)
         if not source.is_dir():
-            status, paths = analyze_file(source, output, fmts, beat_model=model, force=force, format=format, **hints)
+            status, paths = analyze_file(source, output, fmts, beat_model=model, rhythm_model=rhythm, force=force, format=format, **hints)
             verb = "exists, skipped (use --force to redo)" if status == "skipped" else "written"
             for p in paths.values():
                 console.print(f"{p}  [dim]{verb}[/]", highlight=False)
@@ -77,7 +83,7 @@ def register(app: typer.Typer) -> None:
             for f in files:
                 bar.update(task, description=f"analyzing {f.stem}")
                 try:
-                    status, _ = analyze_file(f, output, fmts, beat_model=model, force=force, format=format, **hints)
+                    status, _ = analyze_file(f, output, fmts, beat_model=model, rhythm_model=rhythm, force=force, format=format, **hints)
                     counts[status] += 1
                 except ECGScopeError as exc:
                     counts["failed"] += 1

@@ -76,16 +76,17 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(Path("ecgscope-demo"), "--output", "-o", help="Folder for the reports."),
         seed: int = typer.Option(0, "--seed", help="Simulator seed (same seed, same record)."),
     ) -> None:
-        """Simulate a 5-min ECG with PVCs, couplets, bigeminy, APCs and AF; analyse it; write JSON/HTML/PDF."""
+        """Simulate a 5-min ECG with PVCs, couplets, bigeminy, APCs and AF; analyse it with the shipped beat and rhythm models; write JSON/HTML/PDF."""
         from ..analysis.pipeline import analyze
         from ..analysis.render import render
         from ..synthesis import simulate_demo
 
         record = simulate_demo(seed=seed)
         try:
-            report = analyze(record, beat_model="default")
+            report = analyze(record, beat_model="default", rhythm_model="default")
         except ModelError as exc:
-            err_console.print(f"[yellow]warning:[/] {exc} Beats are left unlabelled.", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] {exc} Falling back to unlabelled beats and the rhythm rule.",
+                              highlight=False, soft_wrap=True)
             report = analyze(record, beat_model=None)
         paths = render(report, record, output, stem=record.metadata.record_id)
         _print(demo_summary(record, report), paths, report.provenance.elapsed_s or 0.0)
