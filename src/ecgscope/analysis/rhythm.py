@@ -74,25 +74,14 @@ class RhythmModel:
         return int(getattr(self.estimator.net_, "in_leads", max(len(self.estimator.leads_), 1)))
 
 
-def _card_hash(directory: Path, card: dict) -> str:
-    """SHA-256 of the weights bytes and the canonical card JSON (``models.checkpoint.card_hash``'s recipe)."""
-    digest = hashlib.sha256()
-    digest.update(b"ecgscope-checkpoint\0weights\0")
-    with (directory / "model.safetensors").open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    digest.update(b"\0card\0")
-    digest.update(json.dumps(card, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-    return digest.hexdigest()
-
-
 @functools.lru_cache(maxsize=4)
 def _load(directory: str, stamp: tuple) -> RhythmModel:
+    from ..models.checkpoint import card_hash
     from ..models.rhythm.checkpoint import load_rhythm_estimator
 
     estimator = load_rhythm_estimator(directory)
     path = Path(directory)
-    return RhythmModel(estimator, path.name, _card_hash(path, estimator.card_), path)
+    return RhythmModel(estimator, path.name, card_hash(path, estimator.card_), path)
 
 
 def _wrap(estimator) -> RhythmModel:

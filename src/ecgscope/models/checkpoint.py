@@ -26,7 +26,7 @@ from ..errors import ModelError
 
 __all__ = [
     "WEIGHTS_FILE", "CARD_FILE", "REQUIRED_CARD_KEYS",
-    "save_checkpoint", "load_checkpoint", "read_card", "validate_card", "card_hash",
+    "save_checkpoint", "load_checkpoint", "read_card", "read_card_json", "validate_card", "card_hash",
 ]
 
 WEIGHTS_FILE = "model.safetensors"
@@ -158,21 +158,25 @@ def _complete_card(model: nn.Module, card: dict) -> dict:
     return card
 
 
-def read_card(directory: str | os.PathLike) -> dict:
-    """The validated ``card.json`` of a checkpoint folder (no weights loaded)."""
+def read_card_json(directory: str | os.PathLike, *, resave: str = "re-save the checkpoint with save_checkpoint"):
+    """The parsed ``card.json`` of a checkpoint folder, unvalidated (``resave`` completes the fix hints)."""
     path = Path(directory) / CARD_FILE
     if not Path(directory).is_dir():
         raise ModelError("checkpoint folder not found", path=directory,
                          fix="pass the folder that holds model.safetensors and card.json")
     if not path.is_file():
         raise ModelError("the checkpoint has no card.json", path=directory,
-                         fix="re-save the checkpoint with save_checkpoint, or copy its card.json")
+                         fix=f"{resave}, or copy its card.json")
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"card.json is not valid JSON ({exc})", path=path,
-                         fix="re-save or re-download the checkpoint") from None
-    return validate_card(card, path=path)
+                         fix=f"{resave}, or re-download it") from None
+
+
+def read_card(directory: str | os.PathLike) -> dict:
+    """The validated ``card.json`` of a checkpoint folder (no weights loaded)."""
+    return validate_card(read_card_json(directory), path=Path(directory) / CARD_FILE)
 
 
 # -- save / load ----------------------------------------------------------------------------
@@ -267,13 +271,15 @@ def load_checkpoint(directory: str | os.PathLike, map_location: str | torch.devi
     return model.to(map_location).eval(), card
 
 
-def card_hash(directory: str | os.PathLike) -> str:
+def card_hash(directory: str | os.PathLike, card: dict | None = None) -> str:
     """SHA-256 (hex) of the weights file bytes and the card's canonical JSON, for provenance.
 
     Re-indenting ``card.json`` keeps the hash; changing any weight or card value changes it.
+    ``card`` is the folder's already-read card (any checkpoint kind, e.g. a rhythm
+    estimator's); by default the beat-model card is read and validated.
     """
     directory = Path(directory)
-    card = read_card(directory)
+    card = read_card(directory) if card is None else card
     weights = directory / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelError("the checkpoint has no model.safetensors", path=directory,

@@ -15,12 +15,11 @@ say where the model came from::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from pathlib import Path
 
 from ...errors import ModelError
-from ..checkpoint import CARD_FILE, WEIGHTS_FILE, _atomic_write, _read_weights, _to_json
+from ..checkpoint import CARD_FILE, WEIGHTS_FILE, _atomic_write, _read_weights, _to_json, read_card_json
 
 __all__ = ["RHYTHM_CARD_KEYS", "load_rhythm_estimator", "read_rhythm_card", "save_rhythm_estimator"]
 
@@ -71,13 +70,7 @@ def save_rhythm_estimator(estimator, folder, *, training: dict | None = None, me
 def read_rhythm_card(folder) -> dict:
     """The ``card.json`` of a rhythm checkpoint, checked for the required keys."""
     path = Path(folder) / CARD_FILE
-    if not path.is_file():
-        raise ModelError("no card.json: not a rhythm checkpoint folder", path=folder,
-                         fix="pass the folder written by estimator.save(...)")
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"card.json is not valid JSON ({exc})", path=path, fix="re-save the estimator") from None
+    card = read_card_json(folder, resave="re-save the estimator with estimator.save(...)")
     if not isinstance(card, dict) or card.get("kind") != _KIND:
         raise ModelError("card.json is not a rhythm-estimator card", path=path,
                          fix="beat classifiers load with ecgscope.models.load_checkpoint")
