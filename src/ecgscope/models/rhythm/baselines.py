@@ -27,23 +27,16 @@ Hyper-parameters are fixed a priori (nothing tuned on any test fold or target).
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from ...datasets.rhythm import RHYTHM_CLASSES
 from ...errors import ModelError
 from . import register_rhythm_estimator
+from ._memo import ArrayMemo
 
 __all__ = ["GBMRR", "HRVLogistic", "MiniRocketLogistic", "record_features"]
 
-_MEMO: dict[tuple, np.ndarray] = {}
-_MEMO_MAX = 200_000
-
-
-def _key(kind: str, signal: np.ndarray, fs: float) -> tuple:
-    x = np.ascontiguousarray(signal, dtype=np.float32)
-    return kind, float(fs), x.shape, hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest()
+_MEMO = ArrayMemo(200_000)
 
 
 def record_features(data, kind: str, progress: bool = False) -> np.ndarray:
@@ -63,21 +56,16 @@ def record_features(data, kind: str, progress: bool = False) -> np.ndarray:
         from tqdm.auto import tqdm
 
         items = tqdm(items, desc=f"{kind} features", unit="record", leave=False)
+    def compute(x: np.ndarray) -> np.ndarray:
+        r = find_rpeaks(x, data.fs, nan_policy="mask")
+        if kind == "rr":
+            return rr_statistics(r, data.fs)
+        v, m = hrv_vector(r, data.fs, duration_s=x.shape[-1] / data.fs)
+        return np.r_[v, m.astype(np.float32)]
+
     for i in items:
-        x = data.signals[i]
-        key = _key(kind, x, data.fs)
-        feats = _MEMO.get(key)
-        if feats is None:
-            r = find_rpeaks(x, data.fs, nan_policy="mask")
-            if kind == "rr":
-                feats = rr_statistics(r, data.fs)
-            else:
-                v, m = hrv_vector(r, data.fs, duration_s=x.shape[-1] / data.fs)
-                feats = np.r_[v, m.astype(np.float32)]
-            if len(_MEMO) >= _MEMO_MAX:
-                _MEMO.clear()
-            _MEMO[key] = feats
-        out[i] = feats
+        x = np.asarray(data.signals[i], dtype=np.float32)
+        out[i] = _MEMO.get(x, (kind, float(data.fs)), lambda: compute(x))
     return out
 
 

@@ -13,18 +13,17 @@ records condition them once.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ...errors import ConfigError
+from ._memo import ArrayMemo
 from .windows import cut_windows, standardise_windows
 
 __all__ = ["WindowSpec", "WindowTable", "clear_memo", "window_table"]
 
-_MEMO: dict[tuple, tuple] = {}
-_MEMO_MAX = 200_000  # records; a CinC 2017 run holds ~6.4k
+_MEMO = ArrayMemo(200_000)  # records; a CinC 2017 run holds ~6.4k
 
 
 @dataclass(frozen=True)
@@ -128,11 +127,6 @@ def _one_record(signal: np.ndarray, fs: float, spec: WindowSpec) -> tuple:
     return standardise_windows(windows), hrv, mask, starts / spec.fs
 
 
-def _key(signal: np.ndarray, fs: float, spec: WindowSpec) -> tuple:
-    digest = hashlib.blake2b(np.ascontiguousarray(signal).view(np.uint8), digest_size=16).hexdigest()
-    return digest, signal.shape, float(fs), spec
-
-
 def window_table(signals, fs: float, spec: WindowSpec, *, progress: bool = False, memo: bool = True) -> WindowTable:
     """Windows, HRV vectors and record indices of ``signals`` (``(leads, n)`` arrays at ``fs``)."""
     parts = []
@@ -144,13 +138,10 @@ def window_table(signals, fs: float, spec: WindowSpec, *, progress: bool = False
         iterator = tqdm(items, desc="windows", unit="rec", leave=False)
     for signal in iterator:
         signal = np.atleast_2d(np.asarray(signal, dtype=np.float32))
-        key = _key(signal, fs, spec) if memo else None
-        part = _MEMO.get(key) if memo else None
-        if part is None:
-            part = _one_record(signal, fs, spec)
-            if memo and len(_MEMO) < _MEMO_MAX:
-                _MEMO[key] = part
-        parts.append(part)
+        if memo:
+            parts.append(_MEMO.get(signal, (float(fs), spec), lambda: _one_record(signal, fs, spec)))
+        else:
+            parts.append(_one_record(signal, fs, spec))
     if not parts:
         raise ConfigError("no records to cut into windows", fix="pass a non-empty RhythmSet")
     leads = {p[0].shape[1] for p in parts}
