@@ -213,7 +213,7 @@ def test_detector_adds_model_only_episodes_with_window_edges():
     report = analyze(sinus, beat_model=None, rhythm_model=ModelRhythmDetector(_StubEstimator([(60, 120)])))
     af = report.episodes("AF")
     assert [(e.start_s, e.end_s) for e in af] == [(60.0, 120.0)]
-    assert af[0].evidence["irregular_fraction"] is None and af[0].confidence == 1.0
+    assert af[0].evidence["irregular_fraction"] < 0.2 and af[0].confidence == 1.0  # measured: regular RR
     short = analyze(sinus, beat_model=None, rhythm_model=ModelRhythmDetector(_StubEstimator([(60, 80)])))
     assert short.episodes("AF") == []  # 20 s of model AF is shorter than an AF episode (30 s)
 
@@ -222,3 +222,37 @@ def test_detector_drops_rule_episodes_the_model_rejects(af_record):
     report = analyze(af_record, beat_model=None, rhythm_model=ModelRhythmDetector(_StubEstimator([])))
     assert report.episodes("AF") == []
     assert all(e.rhythm == "sinus" and e.confidence == 1.0 for e in report.rhythm)
+
+
+def test_detector_moves_window_edges_to_the_rr_change_point():
+    # AF from 55 to 105 s; the model's AF windows end 5 s outside or inside it (a window half AF can go
+    # either way); the RR change point brings the edges back.
+    rec = simulate(duration=150, fs=250.0, leads=["II"], af_episodes=[(55, 105)], seed=11)
+    for windows in ([(50, 110)], [(60, 100)]):
+        report = analyze(rec, beat_model=None, rhythm_model=ModelRhythmDetector(_StubEstimator(windows)))
+        (af,) = report.episodes("AF")
+        assert abs(af.start_s - 55) < 3 and abs(af.end_s - 105) < 3, windows
+        assert af.evidence["irregular_fraction"] > 0.5
+
+
+def test_detector_cuts_rule_episodes_to_the_model_span():
+    # RR-irregular from 20 s (multifocal-looking sinus arrhythmia is not simulated, so AF stands in) but the
+    # model sees AF only from 80 s: the rule's early onset falls back to the model's, then to the RR change point.
+    rec = simulate(duration=180, fs=250.0, leads=["II"], af_episodes=[(20, 150)], seed=3)
+    report = analyze(rec, beat_model=None, rhythm_model=ModelRhythmDetector(_StubEstimator([(80, 150)])))
+    (af,) = report.episodes("AF")
+    assert 65 <= af.start_s <= 90 and abs(af.end_s - 150) < 3
+    plain = analyze(rec, beat_model=None, rhythm_model=ModelRhythmDetector(_StubEstimator([(20, 150)])))
+    assert abs(plain.episodes("AF")[0].start_s - 20) < 3
+
+
+def test_refine_edge_needs_irregular_rr_on_the_af_side():
+    from ecgscope.analysis.rhythm import _refine_edge
+
+    t = np.arange(60) * 0.8
+    irregular = np.zeros(59)
+    irregular[25:] = 1.0
+    measured = np.ones(59, bool)
+    assert _refine_edge(t, irregular, measured, 24.0, 10.0, 0.45, onset=True) == pytest.approx(t[25])
+    assert _refine_edge(t, np.zeros(59), measured, 24.0, 10.0, 0.45, onset=True) is None  # regular: no edge
+    assert _refine_edge(t, 1.0 - irregular, measured, 24.0, 10.0, 0.45, onset=False) == pytest.approx(t[25])

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.signal import welch
 
 from ecgscope.synthesis import lead_matrix
-from ecgscope.synthesis.morphology import KIND_A, KIND_N, KIND_NP, KIND_V, beat_waves, make_patient
+from ecgscope.synthesis.morphology import FIDUCIAL_K, KIND_A, KIND_N, KIND_NP, KIND_V, beat_waves, make_patient
 from ecgscope.synthesis.render import VCGRenderer
 from ecgscope.synthesis.tachogram import rr_tachogram
 
@@ -45,7 +45,9 @@ def test_beat_kinds_get_their_morphology():
     assert p_mag[0] > 0.05 and p_mag[2] > 0.05  # sinus and ectopic P
     assert p_mag[1] == 0 and p_mag[3] == 0  # no P in PVCs and AF beats
     assert not np.allclose(waves.amp[0, 0] / p_mag[0], waves.amp[2, 0] / p_mag[2], atol=0.1)
-    assert waves.sigma_left[1, 2] > 2 * waves.sigma_left[0, 2]  # wide ventricular QRS
+    k = FIDUCIAL_K  # wide ventricular QRS: Q onset to S offset
+    qrs = (waves.center[:, 3] + k * waves.sigma_right[:, 3]) - (waves.center[:, 1] - k * waves.sigma_left[:, 1])
+    assert qrs[1] >= 0.12 and qrs[1] > 1.4 * qrs[0] and qrs[0] < 0.11
     # Discordant T: the PVC's T opposes its main QRS deflection.
     assert np.dot(waves.amp[1, 4], waves.amp[1, 2]) < 0
     np.testing.assert_allclose(waves.center[:, 2], r_time)  # R sits on the beat time

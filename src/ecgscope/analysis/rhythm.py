@@ -37,7 +37,8 @@ from ..errors import ModelError, NonFiniteSignalError, SignalError
 from ..record import Record
 from .classify import _as_record, _fill_gaps, _lead_indices, checkpoint_stamp
 from .report import RhythmEpisode, finite_or_none
-from .rhythm_rules import NAMES, RuleParams, _mean_hr, _sinus_between, rule_episodes
+from .rhythm_rules import (NAMES, RuleParams, _mean_hr, _sinus_between, change_point, irregularity_score,
+                           rule_episodes)
 
 __all__ = ["RhythmModel", "RhythmResult", "load_rhythm_model", "classify_rhythm", "ModelRhythmDetector",
            "AF_THRESHOLD"]
@@ -318,6 +319,26 @@ def _intersect(spans: list[tuple[float, float]], keep: list[tuple[float, float]]
     return [(max(a, c), min(b, d)) for a, b in spans for c, d in keep if min(b, d) > max(a, c)]
 
 
+def _refine_edge(t: np.ndarray, irregular: np.ndarray, measured: np.ndarray, edge_s: float, radius_s: float,
+                 threshold: float, onset: bool) -> Optional[float]:
+    """The RR change point (s) within ``radius_s`` of a window-resolution AF edge, or None.
+
+    None unless the intervals on the AF side of the change point are mostly
+    irregular (share above ``threshold``): regular RR (e.g. flutter with fixed
+    conduction) or too few beats give no beat-level edge.
+    """
+    if t.size < 3:
+        return None
+    lo, hi = np.searchsorted(t, [edge_s - radius_s, edge_s + radius_s])
+    hi = min(int(hi), irregular.size)
+    k = change_point(irregular, measured, int(lo), hi, threshold, onset)
+    side = slice(k, hi) if onset else slice(int(lo), k)
+    n = measured[side].sum()
+    if n < 4 or (irregular[side] * measured[side]).sum() / n <= threshold:
+        return None
+    return float(t[min(k, t.size - 1)])
+
+
 class ModelRhythmDetector:
     """A rhythm model as :func:`~ecgscope.analysis.pipeline.analyze`'s ``rhythm_model`` hook.
 
@@ -326,19 +347,24 @@ class ModelRhythmDetector:
 
     1. The model classifies every window of the record (:func:`classify_rhythm`);
        a window is AF when its P(AF) is at least ``threshold`` (0.5, the fixed
-       zero-shot threshold).
-    2. The rule's RR-irregularity candidates (without its P-wave check: the
-       model sees the atrial activity) are kept as AF when their mean window
-       P(AF), weighted by overlap, is at least ``threshold``. They keep the
-       rule's beat-precise onset and offset.
-    3. Model-only AF: chains of AF windows, less the kept rule episodes and cut
-       to the readable stretches, become AF episodes with window boundaries when
-       they last ``params.min_duration_s`` (30 s; half the record for records
-       under a minute).
-    4. Every AF episode's confidence is its mean model P(AF); its evidence holds
-       ``p_af_model``, ``n_windows`` and, for rule episodes, the rule's
-       ``irregular_fraction``. The readable rest is sinus (confidence: mean
-       1 - P(AF)), or undetermined with fewer than 4 beats.
+       zero-shot threshold). Chains of AF windows that touch are model AF spans.
+    2. The rule's RR-irregularity candidates are kept when their mean window
+       P(AF), weighted by overlap, is at least ``threshold``, cut to the model
+       spans widened by one window (the windows' own edge uncertainty). The
+       rule runs without its P-wave check (the model sees the atrial activity)
+       and counts beats labelled S as conducted beats: the model, not the beat
+       labels, tells AF from atrial ectopy, and a beat classifier labels many
+       early AF beats S, which would hide the irregularity at the onset.
+    3. AF = the union of both, cut to the readable stretches. Each edge goes
+       to the RR change point within one window of it
+       (:func:`~ecgscope.analysis.rhythm_rules.change_point`) when the RR
+       intervals on its AF side are mostly irregular; else to a rule edge
+       within one window (beat-precise); else it stays on the window boundary.
+    4. Episodes shorter than ``params.min_duration_s`` (30 s; half the record
+       for records under a minute) are dropped. Every AF episode's confidence
+       is its mean model P(AF); its evidence holds ``p_af_model``,
+       ``n_windows`` and the measured ``irregular_fraction``. The readable rest
+       is sinus (confidence: mean 1 - P(AF)), or undetermined with fewer than 4 beats.
     """
 
     def __init__(self, model: Any = "default", *, threshold: float = AF_THRESHOLD, lead=None,
@@ -358,6 +384,39 @@ class ModelRhythmDetector:
         """``{"name", "card_hash"}`` for the report's provenance."""
         return {"name": self.model.name, "card_hash": self.model.hash}
 
+    def _af_spans(self, rule: list[RhythmEpisode], starts, ends, p_af, window_s) -> list[tuple]:
+        """``(start_s, end_s, rule_start_s, rule_end_s)`` of the merged model and confirmed rule AF.
+
+        ``start_s``/``end_s`` are the merged span's edges; ``rule_*`` a rule
+        edge within one window of them (None if none). A confirmed rule episode
+        reaches at most one window beyond the model span it overlaps; past that
+        its edge falls back to the span's.
+        """
+        chains = _runs_of_windows(starts, ends, p_af >= self.threshold)
+        pieces = [(a, b, None, None) for a, b in chains]
+        for e in rule:
+            p = _overlap_mean(e.start_s, e.end_s, starts, ends, p_af)
+            if e.rhythm != "AF" or p is None or p < self.threshold:
+                continue
+            for a, b in chains:
+                if e.start_s < b + window_s and e.end_s > a - window_s:
+                    ra = e.start_s if e.start_s >= a - window_s else None
+                    rb = e.end_s if e.end_s <= b + window_s else None
+                    pieces.append((a if ra is None else min(a, ra), b if rb is None else max(b, rb), ra, rb))
+        groups: list[list[tuple]] = []
+        for piece in sorted(pieces, key=lambda q: q[:2]):
+            if groups and piece[0] <= max(q[1] for q in groups[-1]):
+                groups[-1].append(piece)
+            else:
+                groups.append([piece])
+        spans = []
+        for g in groups:
+            a, b = min(q[0] for q in g), max(q[1] for q in g)
+            ra = [q[2] for q in g if q[2] is not None and q[2] <= a + window_s]
+            rb = [q[3] for q in g if q[3] is not None and q[3] >= b - window_s]
+            spans.append((a, b, min(ra) if ra else None, max(rb) if rb else None))
+        return spans
+
     def __call__(self, record: Record, beats: np.ndarray, labels: np.ndarray,
                  interval_ok: np.ndarray) -> list[RhythmEpisode]:
         """AF and sinus episodes of ``record`` from its beats and the model's windows."""
@@ -365,32 +424,37 @@ class ModelRhythmDetector:
         valid = result.window_valid
         starts, ends = result.window_start_s[valid], result.window_end_s[valid]
         p_af = result.window_proba[valid, result.classes.index(self.model.af_class)]
-        fs = record.fs
+        fs, prm = record.fs, self.params
         rpeaks = np.asarray(beats, np.int64)
         t = rpeaks / fs
-        readable = _beat_spans(t, interval_ok, record.duration, self.params.max_rr_s)
+        readable = _beat_spans(t, interval_ok, record.duration, prm.max_rr_s)
+        rule_labels = np.asarray(labels).astype(str)
+        rule_labels = np.where(rule_labels == "S", "N", rule_labels)
+        rule = rule_episodes(rpeaks, fs, rule_labels, interval_ok, readable, params=prm)
+        score, irregular, measured = irregularity_score(rpeaks, fs, rule_labels, interval_ok, prm)
+        min_s = min(prm.min_duration_s, 0.5 * record.duration)
         af: list[RhythmEpisode] = []
-        for e in rule_episodes(rpeaks, fs, np.asarray(labels).astype(str), interval_ok, readable,
-                               params=self.params):
-            p = _overlap_mean(e.start_s, e.end_s, starts, ends, p_af) if e.rhythm == "AF" else None
-            if p is not None and p >= self.threshold:
-                n_win = int(((starts < e.end_s) & (ends > e.start_s)).sum())
-                af.append(e.model_copy(update={"confidence": float(np.clip(p, 0, 1)), "evidence": {
-                    **e.evidence, "p_af_model": p, "n_windows": float(n_win)}}))
-        min_s = min(self.params.min_duration_s, 0.5 * record.duration)
-        model_spans = _intersect(_subtract(_runs_of_windows(starts, ends, p_af >= self.threshold),
-                                           [(e.start_s, e.end_s) for e in af]), readable)
-        for a, b in model_spans:
-            if b - a < min_s:
-                continue
-            i, j = np.searchsorted(t, [a, b], side="left")
-            p = _overlap_mean(a, b, starts, ends, p_af)
-            af.append(RhythmEpisode(
-                rhythm="AF", name=NAMES["AF"], start_s=a, end_s=b,
-                mean_hr_bpm=_mean_hr(rpeaks, fs, int(i), int(j) - 1) if j - i >= 2 else None,
-                confidence=float(np.clip(p, 0, 1)),
-                evidence={"p_af_model": p, "n_windows": float(((starts < b) & (ends > a)).sum()),
-                          "irregular_fraction": None, "n_beats": float(j - i)}))
+        for a, b, rule_a, rule_b in self._af_spans(rule, starts, ends, p_af, result.window_s):
+            # the RR change point near the span's edge; failing that the rule's edge; failing that the windows'
+            a = _refine_edge(t, irregular, measured, a, result.window_s, prm.score_threshold, onset=True) \
+                or rule_a or a
+            b = _refine_edge(t, irregular, measured, b, result.window_s, prm.score_threshold, onset=False) \
+                or rule_b or b
+            for a, b in _intersect([(a, b)], readable):
+                if b - a < min_s:
+                    continue
+                i, j = np.searchsorted(t, [a, b], side="left")
+                j = max(int(j), int(np.searchsorted(t, b, side="right")))
+                p = _overlap_mean(a, b, starts, ends, p_af)
+                inner = measured[i:max(j - 1, i)]
+                irr = (float((irregular[i:max(j - 1, i)] * inner).sum() / inner.sum())
+                       if inner.sum() >= prm.window / 2 else None)
+                af.append(RhythmEpisode(
+                    rhythm="AF", name=NAMES["AF"], start_s=float(a), end_s=float(b),
+                    mean_hr_bpm=_mean_hr(rpeaks, fs, int(i), int(j) - 1) if j - i >= 2 else None,
+                    confidence=float(np.clip(p, 0, 1)),
+                    evidence={"p_af_model": p, "n_windows": float(((starts < b) & (ends > a)).sum()),
+                              "irregular_fraction": irr, "p_wave_fraction": None, "n_beats": float(j - i)}))
         af.sort(key=lambda e: e.start_s)
         rest = []
         for e in _sinus_between(af, rpeaks, fs, readable):

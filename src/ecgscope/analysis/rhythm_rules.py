@@ -44,7 +44,7 @@ from scipy.ndimage import uniform_filter1d
 
 from .report import RhythmEpisode, finite_or_none
 
-__all__ = ["RuleParams", "RhythmDetector", "irregularity_score", "rule_episodes", "ECTOPIC_LABELS"]
+__all__ = ["RuleParams", "RhythmDetector", "irregularity_score", "change_point", "rule_episodes", "ECTOPIC_LABELS"]
 
 #: Beat classes whose intervals are left out of the irregularity measure.
 ECTOPIC_LABELS = frozenset({"S", "V", "F"})
@@ -118,28 +118,27 @@ def irregularity_score(rpeaks: np.ndarray, fs: float, labels: np.ndarray, interv
     return score, irregular, measured
 
 
-def _refine(edge: int, irregular: np.ndarray, measured: np.ndarray, w: int, threshold: float,
-            onset: bool) -> int:
-    """Move an episode edge (interval index) to the first (onset) / last (offset) irregular interval near it.
+def change_point(irregular: np.ndarray, measured: np.ndarray, lo: int, hi: int, threshold: float,
+                 onset: bool) -> int:
+    """The interval index in ``[lo, hi]`` that best splits regular from irregular intervals.
 
-    The centred window smears an edge by up to ``w / 2`` intervals. Within
-    ``w`` intervals of the edge, the onset becomes the first irregular
-    interval whose following ``w`` intervals are still mostly irregular (share
-    above ``threshold``); the offset the last irregular interval whose
-    preceding ``w`` intervals are. Returns the edge unchanged when none qualifies.
+    A Bernoulli CUSUM change point (Page, "Continuous inspection schemes",
+    Biometrika 41:100-115, 1954): each measured interval scores
+    ``irregular - threshold``, and the split maximises the score after it minus
+    the score before it (onset) or the reverse (offset). For an onset the index
+    is the first AF interval (its first beat starts the episode); for an offset
+    it is one past the last AF interval (the episode's last beat). The earliest
+    best onset and the latest best offset are taken.
     """
     n = irregular.size
-    hits = irregular * measured
-    cs_i = np.concatenate([[0.0], np.cumsum(hits)])
-    cs_m = np.concatenate([[0.0], np.cumsum(measured.astype(float))])
-    ks = np.arange(max(edge - w, 0), min(edge + w, n - 1) + 1)
-    lo, hi = (ks, np.minimum(ks + w, n)) if onset else (np.maximum(ks - w + 1, 0), ks + 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = (cs_i[hi] - cs_i[lo]) / (cs_m[hi] - cs_m[lo])
-    good = ks[(hits[ks] > 0) & (np.nan_to_num(share) > threshold)]
-    if good.size == 0:
-        return edge
-    return int(good[0] if onset else good[-1] + 1)
+    lo, hi = max(int(lo), 0), min(int(hi), n)
+    if hi <= lo:
+        return min(max(lo, 0), n)
+    x = (irregular[lo:hi] - threshold) * measured[lo:hi]
+    cs = np.concatenate([[0.0], np.cumsum(x)])  # cs[k - lo]: score of intervals lo..k-1
+    if onset:
+        return lo + int(np.argmin(cs))
+    return lo + int(cs.size - 1 - np.argmax(cs[::-1]))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -186,9 +185,13 @@ def rule_episodes(rpeaks: np.ndarray, fs: float, labels: np.ndarray, interval_ok
                 merged.append([a, b])
         refined: list[list[int]] = []
         for a, b in merged:
-            a = _refine(a, irregular, measured, params.window, params.score_threshold, onset=True)
-            b = max(_refine(b - 1, irregular, measured, params.window, params.score_threshold, onset=False), a + 1)
-            if refined and a <= refined[-1][1]:  # refined edges of neighbouring runs may overlap: one episode
+            w, th = params.window, params.score_threshold
+            a = change_point(irregular, measured, a - w, a + w, th, onset=True)
+            b = change_point(irregular, measured, b - w, b + w, th, onset=False)
+            if b <= a:  # a blip: no regular-to-irregular change on either side
+                continue
+            # refined edges of neighbouring runs may overlap or come closer than merge_gap_s: one episode
+            if refined and t[a] - t[refined[-1][1]] < params.merge_gap_s:
                 refined[-1][1] = max(refined[-1][1], b)
             else:
                 refined.append([a, b])
