@@ -124,10 +124,13 @@ def test_demo_record_meets_the_checks_with_the_shipped_models(one_torch_thread):
     from ecgscope.cli.demo import demo_summary
 
     record = simulate_demo(seed=0)
-    s = demo_summary(record, analyze(record, beat_model="default", rhythm_model="default"))
+    report = analyze(record, beat_model="default", rhythm_model="default")
+    s = demo_summary(record, report)
     assert s["beat_sensitivity"] >= 0.995 and s["beats_found"] - s["beats_matched"] <= 2
     assert s["pvc_labelled_v"] >= 0.95 * s["pvc_truth"]
     assert abs(s["af"]["onset_error_s"]) <= 3.0 and abs(s["af"]["offset_error_s"]) <= 3.0
+    finding = next(f for f in report.findings if f.code == "AF")
+    assert "RR irregularity" in finding.text and "rhythm model: mean P(AF) 0." in finding.text
 
 
 # ------------------------------------------------------------------ bad input

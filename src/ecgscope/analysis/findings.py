@@ -74,11 +74,12 @@ def _af_finding(report: Report, e: RhythmEpisode) -> Finding:
     dur = e.end_s - e.start_s
     pct = 100.0 * dur / report.record.duration_s
     irr = e.evidence.get("irregular_fraction")
-    pw = e.evidence.get("p_wave_fraction")
+    pw, p_model = e.evidence.get("p_wave_fraction"), e.evidence.get("p_af_model")
     evidence = [f"RR irregularity: {100 * irr:.0f} % of successive RR intervals differ by more than 10 %"
                 if irr is not None else "RR intervals irregular",
                 f"P waves absent in {100 * (1 - pw):.0f} % of delineated beats" if pw is not None
-                else "P waves not assessed",
+                else f"rhythm model: mean P(AF) {p_model:.2f} over {int(e.evidence.get('n_windows') or 0)} "
+                     "windows" if p_model is not None else "P waves not assessed",
                 f"mean ventricular rate {e.mean_hr_bpm:.0f} bpm" if e.mean_hr_bpm else "ventricular rate not measured",
                 f"{int(e.evidence.get('n_beats') or 0)} beats"]
     text = (f"Atrial fibrillation {_t(e.start_s)}–{_t(e.end_s)} s ({dur:.0f} s, {pct:.0f} % of record): "
