@@ -31,6 +31,8 @@ __all__ = ["BeatClassifier", "load_beat_classifier", "classify_beats", "UNCLASSI
 
 #: Label of beats whose window holds non-finite samples (AAMI Q: unclassifiable).
 UNCLASSIFIED = "Q"
+#: Use a model's fast record path (``has_record_logits``) when its beats carry neighbours (tests turn it off).
+_USE_RECORD_LOGITS = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,9 +216,20 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         return frame
     lead_record = Record(signal=signal, fs=record.fs, leads=list(clf.config.leads),
                          metadata=record.metadata.copy())
-    beats = extract_beats(lead_record, clf.config, positions=pos,
+    config = clf.config
+    fast = _USE_RECORD_LOGITS and getattr(clf.model, "has_record_logits", False) and config.context_beats > 0
+    if fast:  # the model gathers each beat's neighbours itself: cut each beat's own windows only
+        config = dataclasses.replace(config, context_beats=0)
+    beats = extract_beats(lead_record, config, positions=pos,
                           record_id=str(record.metadata.record_id or "record"))
-    probs = predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size)
+    if fast:
+        import torch
+
+        logits = clf.model.record_logits(beats.x, beats.rr, clf.card["normalisation"],
+                                         batch_size=min(int(batch_size), 256))
+        probs = torch.softmax(logits, dim=1).numpy()
+    else:
+        probs = predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size)
     inside, finite = _valid(pos, record.n_samples, record.fs, clf.config, gaps)
     labels = np.asarray(clf.classes, dtype=object)[probs.argmax(axis=1)]
     if not finite.all():

@@ -118,6 +118,17 @@ class BeatModel(nn.Module):
         """Class logits ``(B, n_classes)`` of beat windows ``x`` and RR features ``rr``."""
         return self.classifier(self.features(x, rr))
 
+    #: Whether the model has the optional fast path :meth:`record_logits` (all beats of one record at once).
+    has_record_logits: ClassVar[bool] = False
+
+    def record_logits(self, x, rr, stats: dict, *, batch_size: int = 256) -> torch.Tensor:
+        """Optional hook: logits ``(n, n_classes)`` of all beats of one record, in time order, from each beat's
+        own un-standardised channels ``x`` and RR features ``rr`` (the beat set built with ``context_beats=0``,
+        no beat dropped) and the card's normalisation ``stats`` for the full input layout. It must equal
+        :meth:`forward` on the standardised ``context_beats=k`` beat set; models that implement it set
+        :attr:`has_record_logits`."""
+        raise NotImplementedError(f"{self._name} has no record_logits fast path")
+
     def n_parameters(self, trainable_only: bool = False) -> int:
         """Number of (trainable) parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

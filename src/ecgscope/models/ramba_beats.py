@@ -70,6 +70,29 @@ class _PooledTokenizer(nn.Module):
         h = self.tokenizer(F.avg_pool1d(x, self.decimate, self.decimate) if self.decimate > 1 else x)
         return self.out(torch.cat([h.mean(1), h.amax(1)], dim=1))
 
+    # The fast record path (RambaBeats.record_logits) splits forward at the batch norm: everything before it
+    # (gate, averaging, the bias-free zero-padded branch convolutions) is linear in x, so the pre-norm maps of
+    # a window standardised with other statistics are an affine combination of the maps of one standardisation.
+    def linear_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, leads, d_model, T)``: each lead's contribution to the branch convolutions (before the norm)."""
+        x = self.gate(x)
+        x = F.avg_pool1d(x, self.decimate, self.decimate) if self.decimate > 1 else x
+        tok = self.tokenizer
+        return torch.stack([torch.cat([F.conv1d(x[:, i:i + 1], b.weight[:, i:i + 1], padding=b.padding)
+                                       for b in tok.branches], dim=1) for i in range(x.shape[1])], dim=1)
+
+    def norm_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The eval-mode batch norm as ``(scale, shift)``, each ``(d_model, 1)``."""
+        bn = self.tokenizer.mix[0]
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        return scale[:, None], (bn.bias - bn.running_mean * scale)[:, None]
+
+    def finish(self, z: torch.Tensor) -> torch.Tensor:
+        """Token ``(N, d_model)`` from the batch-normalised maps ``z`` ``(N, d_model, T)`` (rest of forward)."""
+        tok = self.tokenizer
+        h = tok.norm(tok.mix[3](tok.mix[2](tok.mix[1](z))).transpose(1, 2))
+        return self.out(torch.cat([h.mean(1), h.amax(1)], dim=1))
+
 
 # The fitted MiniRocket's buffers change size on fitting, but a checkpoint is checked against a fresh model's
 # state shapes. These hooks store them at fixed shapes known from the constructor (the dilations follow from the
@@ -254,7 +277,12 @@ class RambaBeats(BeatModel):
         near = x[:, self.centre_channels:].reshape(b, 2 * k, self.beat_leads, L)
         beats = torch.cat([near[:, :k], main, near[:, k:]], dim=1)
         beats = beats.reshape(b * self.n_beats, self.beat_leads, L)
-        tokens = self.beat_tokenizer(beats).view(b, self.n_beats, -1) + self.position
+        return self._sequence(self.beat_tokenizer(beats).view(b, self.n_beats, -1), centre, rr)
+
+    def _sequence(self, tokens: torch.Tensor, centre: torch.Tensor, rr: torch.Tensor | None) -> torch.Tensor:
+        """Beat tokenizer outputs ``(B, 2k+1, d)`` -> tokens after position, centre, RR, SSM and norm."""
+        b, k = tokens.shape[0], self.context_beats
+        tokens = tokens + self.position
         tokens = torch.cat([tokens[:, :k], (tokens[:, k] + self.centre_tokenizer(centre))[:, None],
                             tokens[:, k + 1:]], dim=1)
         beat_rr = self._beat_rr(rr, b)
@@ -281,8 +309,9 @@ class RambaBeats(BeatModel):
         return self.context_norm(torch.cat(parts, dim=1) + self.context_type)
 
     def _pooled(self, x: torch.Tensor, rr: torch.Tensor | None) -> torch.Tensor:
-        s = self.beat_tokens(x, rr)
-        c = self.context_tokens(x, rr)
+        return self._fuse(self.beat_tokens(x, rr), self.context_tokens(x, rr))
+
+    def _fuse(self, s: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if c is None:
             return s[:, self.context_beats]
         s, c = self.fusion_attention(s, c)
@@ -299,6 +328,88 @@ class RambaBeats(BeatModel):
         """Centre token and mean context token, ``(B, feature_dim)``."""
         self._check_inputs(x, rr)
         return self._pooled(x, rr if self.n_rr else None)
+
+    # -- fast record inference ------------------------------------------------------------
+    has_record_logits = True
+
+    @torch.no_grad()
+    def record_logits(self, x: np.ndarray, rr: np.ndarray, stats, *, batch_size: int = 256) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` of all beats of one record in time order, equal to :meth:`forward` on the
+        ``context_beats=k`` beat set (to float rounding), from what the set is built of.
+
+        ``x`` ``(n, centre_channels, window)`` and ``rr`` ``(n, m)`` are each beat's own channels and RR
+        features, un-standardised (``BeatDatasetConfig(context_beats=0)``, no beat dropped); ``stats`` holds
+        the training statistics of the full layout (``x_mean``, ``x_std``, ``rr_mean``, ``rr_std``, as in
+        :func:`ecgscope.training.normalisation.fit_normalisation`). A beat's neighbour window is that
+        neighbour's own main window standardised with the neighbour block's statistics, an affine map of
+        the neighbour's standardised main window; the linear part of the shared beat tokenizer therefore
+        runs once per beat and the neighbour tokens are gathered by index (past the record's ends: the zero
+        window and zero RR features with flag 0, as the dataset pads).
+        """
+        n, k, C, nl = x.shape[0], self.context_beats, self.centre_channels, self.beat_leads
+        if x.ndim != 3 or x.shape[1:] != (C, self.window) or rr.shape != (n, self.rr_centre):
+            raise ModelError(f"{self._name}: record_logits needs x (n, {C}, {self.window}) and rr (n, "
+                             f"{self.rr_centre}), got {tuple(x.shape)} and {tuple(rr.shape)}",
+                             fix="build the beats with context_beats=0 and drop_invalid=false")
+        self.eval()
+        if n == 0:
+            return torch.zeros(0, self.n_classes)
+        f32 = np.float32
+        xm, xs = np.asarray(stats["x_mean"], f32), np.asarray(stats["x_std"], f32)
+        own = torch.from_numpy(((x - xm[:C, None]) / xs[:C, None]).astype(f32, copy=False))
+        rr_full = torch.from_numpy(self._record_rr(np.asarray(rr, f32), stats))
+        # Neighbour block o, lead l: raw / s_ol - m_ol / s_ol = a_ol * (own main window, standardised) + b_ol.
+        m64, s64 = np.asarray(xm, np.float64), np.asarray(xs, np.float64)
+        near = np.arange(C, self.in_leads).reshape(2 * k, nl)
+        a = np.zeros((self.n_beats, nl))
+        b = np.zeros((self.n_beats, nl))
+        for o in range(self.n_beats):  # the beat's own block (o == k) is the identity
+            for lead in range(nl):
+                c = lead if o == k else near[o - (o > k), lead]
+                a[o, lead] = s64[lead] / s64[c]
+                b[o, lead] = (m64[lead] - m64[c]) / s64[c]
+        tok = self.beat_tokenizer
+        scale, shift = tok.norm_affine()
+        ones = own.new_ones(1, nl, self.window)
+        unit = tok.linear_maps(ones)[0]                                    # (nl, d, T)
+        stride = tok.tokenizer.stride  # the strided convolution (no padding) reads the first `used` samples only
+        used = ((unit.shape[-1] - stride) // stride + 1) * stride
+        unit = unit[..., :used]
+        pad = (-(m64[:nl] / s64[:nl])).astype(f32)                         # a raw zero window, standardised
+        maps = torch.cat([tok.linear_maps(own[i:i + batch_size, :nl])[..., :used] for i in range(0, n, batch_size)]
+                         + [torch.einsum("l,ldt->ldt", torch.from_numpy(pad), unit)[None]])   # (n + 1, nl, d, T)
+        a_t = torch.from_numpy(a.astype(f32))                              # (2k+1, nl)
+        offset = torch.einsum("ol,ldt->odt", torch.from_numpy(b.astype(f32)), unit)          # (2k+1, d, T)
+        weight = a_t[:, :, None, None] * scale                             # (2k+1, nl, d, 1)
+        bias = offset * scale + shift                                      # (2k+1, d, T)
+        steps = torch.arange(-k, k + 1)
+        out = []
+        for i in range(0, n, batch_size):
+            rows = torch.arange(i, min(n, i + batch_size))
+            idx = rows[:, None] + steps[None, :]                           # (B, 2k+1)
+            idx = torch.where((idx >= 0) & (idx < n), idx, n)
+            z = (maps[idx] * weight).sum(2) + bias if nl > 1 else torch.addcmul(bias, maps[idx][:, :, 0], weight[:, 0])
+            tokens = tok.finish(z.flatten(0, 1)).view(len(rows), self.n_beats, -1)
+            centre, r = own[i:i + batch_size], rr_full[i:i + batch_size]
+            s = self._sequence(tokens, centre, r if self.n_rr else None)
+            c = self.context_tokens(centre, r if self.n_rr else None)
+            out.append(self.classifier(self._fuse(s, c)))  # forward: classifier(features)
+        return torch.cat(out)
+
+    def _record_rr(self, rr: np.ndarray, stats) -> np.ndarray:
+        """The standardised ``rr`` columns of the context layout (as the dataset and the trainer build them)."""
+        if not self.n_rr:
+            return np.zeros((rr.shape[0], 0), np.float32)
+        n, k = rr.shape[0], self.context_beats
+        if k:
+            offsets = np.concatenate([np.arange(-k, 0), np.arange(1, k + 1)])
+            idx = np.arange(n)[:, None] + offsets[None, :]
+            ok = (idx >= 0) & (idx < n)
+            near = np.concatenate([np.where(ok[:, :, None], rr[np.clip(idx, 0, max(n - 1, 0))], 0.0),
+                                   ok[:, :, None]], axis=2).reshape(n, -1).astype(np.float32)
+            rr = np.concatenate([rr, near], axis=1)
+        mean, std = np.asarray(stats["rr_mean"], np.float32), np.asarray(stats["rr_std"], np.float32)
+        return ((rr - mean) / std).astype(np.float32, copy=False)
 
     @property
     def target_layer(self) -> nn.Module:
