@@ -339,6 +339,11 @@ def _refine_edge(t: np.ndarray, irregular: np.ndarray, measured: np.ndarray, edg
     return float(t[min(k, t.size - 1)])
 
 
+def _first_given(*values):
+    """The first of ``values`` that is not None (an edge at 0.0 s is an edge)."""
+    return next(v for v in values if v is not None)
+
+
 class ModelRhythmDetector:
     """A rhythm model as :func:`~ecgscope.analysis.pipeline.analyze`'s ``rhythm_model`` hook.
 
@@ -430,28 +435,28 @@ class ModelRhythmDetector:
         readable = _beat_spans(t, interval_ok, record.duration, prm.max_rr_s)
         rule_labels = np.asarray(labels).astype(str)
         rule_labels = np.where(rule_labels == "S", "N", rule_labels)
-        rule = rule_episodes(rpeaks, fs, rule_labels, interval_ok, readable, params=prm)
-        score, irregular, measured = irregularity_score(rpeaks, fs, rule_labels, interval_ok, prm)
+        irregularity = irregularity_score(rpeaks, fs, rule_labels, interval_ok, prm)
+        _, irregular, measured = irregularity
+        rule = rule_episodes(rpeaks, fs, rule_labels, interval_ok, readable, params=prm, irregularity=irregularity)
         min_s = min(prm.min_duration_s, 0.5 * record.duration)
         af: list[RhythmEpisode] = []
         for a, b, rule_a, rule_b in self._af_spans(rule, starts, ends, p_af, result.window_s):
             # the RR change point near the span's edge; failing that the rule's edge; failing that the windows'
-            a = _refine_edge(t, irregular, measured, a, result.window_s, prm.score_threshold, onset=True) \
-                or rule_a or a
-            b = _refine_edge(t, irregular, measured, b, result.window_s, prm.score_threshold, onset=False) \
-                or rule_b or b
+            a = _first_given(_refine_edge(t, irregular, measured, a, result.window_s, prm.score_threshold,
+                                          onset=True), rule_a, a)
+            b = _first_given(_refine_edge(t, irregular, measured, b, result.window_s, prm.score_threshold,
+                                          onset=False), rule_b, b)
             for a, b in _intersect([(a, b)], readable):
                 if b - a < min_s:
                     continue
-                i, j = np.searchsorted(t, [a, b], side="left")
-                j = max(int(j), int(np.searchsorted(t, b, side="right")))
+                i, j = int(np.searchsorted(t, a, side="left")), int(np.searchsorted(t, b, side="right"))
                 p = _overlap_mean(a, b, starts, ends, p_af)
                 inner = measured[i:max(j - 1, i)]
                 irr = (float((irregular[i:max(j - 1, i)] * inner).sum() / inner.sum())
                        if inner.sum() >= prm.window / 2 else None)
                 af.append(RhythmEpisode(
                     rhythm="AF", name=NAMES["AF"], start_s=float(a), end_s=float(b),
-                    mean_hr_bpm=_mean_hr(rpeaks, fs, int(i), int(j) - 1) if j - i >= 2 else None,
+                    mean_hr_bpm=_mean_hr(rpeaks, fs, i, j - 1) if j - i >= 2 else None,
                     confidence=float(np.clip(p, 0, 1)),
                     evidence={"p_af_model": p, "n_windows": float(((starts < b) & (ends > a)).sum()),
                               "irregular_fraction": irr, "p_wave_fraction": None, "n_beats": float(j - i)}))

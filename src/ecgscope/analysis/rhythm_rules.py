@@ -157,7 +157,8 @@ def _mean_hr(rpeaks: np.ndarray, fs: float, a: int, b: int) -> Optional[float]:
 def rule_episodes(rpeaks: np.ndarray, fs: float, labels: np.ndarray, interval_ok: np.ndarray,
                   readable_spans: list[tuple[float, float]], *,
                   p_wave_fraction: Callable[[float, float], Optional[float]] | None = None,
-                  params: RuleParams = RuleParams()) -> list[RhythmEpisode]:
+                  params: RuleParams = RuleParams(),
+                  irregularity: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> list[RhythmEpisode]:
     """AF and sinus episodes of a beat series (see the module docstring).
 
     Args:
@@ -169,12 +170,15 @@ def rule_episodes(rpeaks: np.ndarray, fs: float, labels: np.ndarray, interval_ok
             episodes are cut to them and the rest is left out.
         p_wave_fraction: ``f(start_s, end_s)`` -> share of beats with a P wave
             (None when it cannot be measured); without it P waves are not checked.
+        irregularity: :func:`irregularity_score`'s result for these beats, if
+            the caller already has it.
     """
     rpeaks = np.asarray(rpeaks, np.int64)
     t = rpeaks / fs
     af: list[RhythmEpisode] = []
     if rpeaks.size > params.window:
-        score, irregular, measured = irregularity_score(rpeaks, fs, labels, interval_ok, params)
+        score, irregular, measured = irregularity if irregularity is not None else \
+            irregularity_score(rpeaks, fs, labels, interval_ok, params)
         cand = np.nan_to_num(score, nan=0.0) > params.score_threshold
         runs = _runs(cand)
         merged: list[list[int]] = []
