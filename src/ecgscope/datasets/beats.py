@@ -467,14 +467,25 @@ def _segment_all(signal: np.ndarray, pos: np.ndarray, config: BeatDatasetConfig)
 def _with_context(x: np.ndarray, rr: np.ndarray, config: BeatDatasetConfig) -> tuple[np.ndarray, np.ndarray]:
     """Append each beat's record neighbours (labelled or not): main windows to ``x``, RR + flag to ``rr``."""
     n, leads, length = x.shape[0], len(config.leads), x.shape[2]
-    offsets = np.asarray(config.context_offsets())
-    idx = np.arange(n)[:, None] + offsets[None, :]                       # (n, 2k) neighbour indices
-    ok = (idx >= 0) & (idx < n)
-    safe = np.clip(idx, 0, max(n - 1, 0))
-    near_x = np.where(ok[:, :, None, None], x[safe, :leads], 0.0).reshape(n, offsets.size * leads, length)
-    near_rr = np.concatenate([np.where(ok[:, :, None], rr[safe], 0.0), ok[:, :, None]], axis=2)
+    offsets = config.context_offsets()
+    safe, ok = _neighbours(n, offsets)
+    near_x = np.where(ok[:, :, None, None], x[safe, :leads], 0.0).reshape(n, len(offsets) * leads, length)
     return (np.concatenate([x, near_x.astype(np.float32)], axis=1),
-            np.concatenate([rr, near_rr.reshape(n, -1).astype(np.float32)], axis=1))
+            np.concatenate([rr, context_rr(rr, offsets)], axis=1))
+
+
+def _neighbours(n: int, offsets) -> tuple[np.ndarray, np.ndarray]:
+    """``(index, inside)``, each ``(n, len(offsets))``: neighbour indices (clipped) and whether they exist."""
+    idx = np.arange(n)[:, None] + np.asarray(offsets, np.int64)[None, :]
+    return np.clip(idx, 0, max(n - 1, 0)), (idx >= 0) & (idx < n)
+
+
+def context_rr(rr: np.ndarray, offsets) -> np.ndarray:
+    """The neighbours' RR columns of a record's beats ``rr`` ``(n, m)``: per offset its ``m`` features and a
+    validity flag (zeros past the record's ends), ``(n, len(offsets) * (m + 1))`` float32."""
+    safe, ok = _neighbours(rr.shape[0], offsets)
+    near = np.concatenate([np.where(ok[:, :, None], rr[safe], 0.0), ok[:, :, None]], axis=2)
+    return near.reshape(rr.shape[0], -1).astype(np.float32)
 
 
 def _record_template(beats: np.ndarray, valid: np.ndarray) -> np.ndarray:

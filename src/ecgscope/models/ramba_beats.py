@@ -66,8 +66,13 @@ class _PooledTokenizer(nn.Module):
         self.out = nn.Linear(2 * d_model, d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._pool(self.tokenizer(self._gated(x)))
+
+    def _gated(self, x: torch.Tensor) -> torch.Tensor:
         x = self.gate(x)
-        h = self.tokenizer(F.avg_pool1d(x, self.decimate, self.decimate) if self.decimate > 1 else x)
+        return F.avg_pool1d(x, self.decimate, self.decimate) if self.decimate > 1 else x
+
+    def _pool(self, h: torch.Tensor) -> torch.Tensor:
         return self.out(torch.cat([h.mean(1), h.amax(1)], dim=1))
 
     # The fast record path (RambaBeats.record_logits) splits forward at the batch norm: everything before it
@@ -75,9 +80,7 @@ class _PooledTokenizer(nn.Module):
     # a window standardised with other statistics are an affine combination of the maps of one standardisation.
     def linear_maps(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, leads, d_model, T)``: each lead's contribution to the branch convolutions (before the norm)."""
-        x = self.gate(x)
-        x = F.avg_pool1d(x, self.decimate, self.decimate) if self.decimate > 1 else x
-        tok = self.tokenizer
+        x, tok = self._gated(x), self.tokenizer
         return torch.stack([torch.cat([F.conv1d(x[:, i:i + 1], b.weight[:, i:i + 1], padding=b.padding)
                                        for b in tok.branches], dim=1) for i in range(x.shape[1])], dim=1)
 
@@ -89,9 +92,7 @@ class _PooledTokenizer(nn.Module):
 
     def finish(self, z: torch.Tensor) -> torch.Tensor:
         """Token ``(N, d_model)`` from the batch-normalised maps ``z`` ``(N, d_model, T)`` (rest of forward)."""
-        tok = self.tokenizer
-        h = tok.norm(tok.mix[3](tok.mix[2](tok.mix[1](z))).transpose(1, 2))
-        return self.out(torch.cat([h.mean(1), h.amax(1)], dim=1))
+        return self._pool(self.tokenizer.after_norm(z))
 
 
 # The fitted MiniRocket's buffers change size on fitting, but a checkpoint is checked against a fresh model's
@@ -400,14 +401,11 @@ class RambaBeats(BeatModel):
         """The standardised ``rr`` columns of the context layout (as the dataset and the trainer build them)."""
         if not self.n_rr:
             return np.zeros((rr.shape[0], 0), np.float32)
-        n, k = rr.shape[0], self.context_beats
+        k = self.context_beats
         if k:
-            offsets = np.concatenate([np.arange(-k, 0), np.arange(1, k + 1)])
-            idx = np.arange(n)[:, None] + offsets[None, :]
-            ok = (idx >= 0) & (idx < n)
-            near = np.concatenate([np.where(ok[:, :, None], rr[np.clip(idx, 0, max(n - 1, 0))], 0.0),
-                                   ok[:, :, None]], axis=2).reshape(n, -1).astype(np.float32)
-            rr = np.concatenate([rr, near], axis=1)
+            from ..datasets.beats import context_rr
+
+            rr = np.concatenate([rr, context_rr(rr, tuple(range(-k, 0)) + tuple(range(1, k + 1)))], axis=1)
         mean, std = np.asarray(stats["rr_mean"], np.float32), np.asarray(stats["rr_std"], np.float32)
         return ((rr - mean) / std).astype(np.float32, copy=False)
 

@@ -93,8 +93,13 @@ class MultiScaleTokenizer(nn.Module):
         self.stride = int(stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.mix(torch.cat([b(x) for b in self.branches], dim=1))
+        h = self.mix(torch.cat([b(x) for b in self.branches], dim=1))  # one call: hooks on `mix` see it
         return self.norm(h.transpose(1, 2))
+
+    def after_norm(self, z: torch.Tensor) -> torch.Tensor:
+        """Tokens ``(B, T, d_model)`` from the batch-normalised branch maps ``z`` ``(B, d_model, L)``: forward
+        past ``mix[0]`` (the fast record path of ``ramba_beats`` folds the batch norm into its own affine map)."""
+        return self.norm(self.mix[1:](z).transpose(1, 2))
 
 
 class ConvMixBlock(nn.Module):
