@@ -13,7 +13,9 @@ set fields of the preceding annotation from the low byte of ``I``; ``AUX``
 ``0`` ends the file. ``chan`` and ``num`` carry over from the previous
 annotation when absent; ``subtype`` defaults to 0 and ``aux`` to ``""``.
 NOTE annotations at sample 0 whose text starts with ``##`` define the time
-resolution and custom labels and are not returned.
+resolution and custom labels and are not returned. One deliberate difference:
+``wfdb.rdann`` drops *every* NOTE at sample 0, definition or not; this reader
+keeps the ones that are not definitions (a comment at the record's start is data).
 """
 
 from __future__ import annotations
