@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 from pathlib import Path
 
 import numpy as np
 
-from ecgscope import __version__
+from _common import environment
 from ecgscope.analysis.pipeline import analyze
 from ecgscope.analysis.rhythm import ModelRhythmDetector
 from ecgscope.cli.demo import demo_summary
@@ -70,8 +68,7 @@ def main() -> None:
         print(seed, *(f"{r['mode']}: {r['onset_error_s']:+.1f}/{r['offset_error_s']:+.1f}" for r in rows[-2:]
                       if r["onset_error_s"] is not None), flush=True)
     summary = {m: _summarise([r for r in rows if r["mode"] == m]) for m in modes}
-    result = {"benchmark": "demo_truth", "ecgscope": __version__, "python": platform.python_version(),
-              "cpu_count": os.cpu_count(), "tolerance_s": TOLERANCE_S, "summary": summary, "rows": rows}
+    result = {"benchmark": "demo_truth", **environment(), "tolerance_s": TOLERANCE_S, "summary": summary, "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     n = args.seeds

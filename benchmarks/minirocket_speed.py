@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,12 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat,
         "num_features": args.num_features,
         "warm_up": "one untimed call of every case first (excludes numba JIT compile)",
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "aeon": aeon.__version__,
-        "numba": numba.__version__,
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
+        **environment(torch, aeon, numba),
         "load_average_before_after": [load_before[0], load_after[0]],
         "rows": rows,
     }, indent=2) + "\n")

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW, LEADS, CLASSES, N_RR, BATCH = 256, 1, 5, 4, 256
@@ -154,11 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/model_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "setup": {"window": WINDOW, "leads": LEADS, "classes": CLASSES, "n_rr": N_RR, "batch": BATCH,
                   "repeat": args.repeat},
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
+        **environment(torch),
         "rows": rows,
     }, indent=2) + "\n")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")

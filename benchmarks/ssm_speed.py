@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _common import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 D_MODEL, D_STATE, BATCH = 64, 16, 32
@@ -154,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     md = table(rows)
     print(md)
     meta = {"batch": BATCH, "d_model": D_MODEL, "d_state": D_STATE, "expand": 2, "d_conv": 4, "headdim": 16,
-            "python": platform.python_version(), "torch": torch.__version__,
-            "machine": platform.machine(), "cpu_count": os.cpu_count(),
-            "load_average_after": os.getloadavg(),
+            **environment(torch),
             "memory_method": "ru_maxrss growth after building model and input, one fresh subprocess per case",
             "time_method": f"median of up to {args.repeat} calls after one warm-up, budget {args.budget} s"}
     args.out.parent.mkdir(parents=True, exist_ok=True)

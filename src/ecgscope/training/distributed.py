@@ -61,7 +61,6 @@ def pick_device(preference: str = "auto", local_rank: int = 0) -> torch.device:
 def setup_distributed(device: str = "auto") -> DistContext:
     """Join the torchrun process group when ``WORLD_SIZE > 1``; else a single-process context."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     dev = pick_device(device, local)
     if world <= 1:

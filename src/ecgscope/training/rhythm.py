@@ -30,6 +30,7 @@ from .logs import RunLogger
 from .losses import class_weights
 from .reproducibility import seed_everything
 from .schedule import warmup_cosine
+from .selection import BestEpoch, cpu_state
 
 __all__ = ["RhythmFitResult", "RhythmTrainConfig", "split_validation", "train_windows", "window_loss"]
 
@@ -156,9 +157,8 @@ def train_windows(net: nn.Module, inputs: dict[str, np.ndarray], y: np.ndarray, 
     ema = ModelEMA(net, config.ema_decay) if config.ema else None
     generator = torch.Generator().manual_seed(config.seed)
     logger = RunLogger(out_dir, tensorboard=False, enabled=out_dir is not None)
-    best = {"score": -np.inf, "epoch": 0, "state": None}
+    best = BestEpoch(min_delta=1e-4)
     history: list[dict] = []
-    bad = 0
     bar = None
     if config.progress:
         from tqdm.auto import tqdm
@@ -189,31 +189,24 @@ def train_windows(net: nn.Module, inputs: dict[str, np.ndarray], y: np.ndarray, 
                     bar.set_postfix(epoch=epoch, loss=f"{total / count:.4f}")
             judged = ema.module if ema is not None else net
             row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": total / max(count, 1)}
+            score = None
             if validate is not None:
                 judged.eval()
-                score = float(validate(judged))
-                row["val_score"] = score
-                improved = score > best["score"] + 1e-4
-            else:
-                score, improved = float("nan"), True
-            if improved:
-                best.update(score=score, epoch=epoch,
-                            state={k: v.detach().clone() for k, v in judged.state_dict().items()})
-                bad = 0
-            else:
-                bad += 1
-            row["best_epoch"] = best["epoch"]
+                score = row["val_score"] = float(validate(judged))
+            best.offer(epoch, score, state=cpu_state(judged))
+            row["best_epoch"] = best.epoch
             row["seconds"] = time.perf_counter() - t0
             history.append(row)
             logger.log(row)
-            if validate is not None and bad >= config.patience:
+            if validate is not None and best.exhausted(config.patience):
                 break
     finally:
         logger.close()
         if bar is not None:
             bar.close()
     final = copy.deepcopy(ema.module if ema is not None else net)
-    final.load_state_dict(best["state"])
+    final.load_state_dict(best.kept["state"])
     final.eval()
-    return RhythmFitResult(final, best["epoch"], float(best["score"]), history, steps,
+    score = best.score if validate is not None else float("nan")
+    return RhythmFitResult(final, best.epoch, score, history, steps,
                            time.perf_counter() - t_start, weights.tolist())

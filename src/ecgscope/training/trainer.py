@@ -35,6 +35,7 @@ from .losses import build_loss, class_weights
 from .normalisation import apply_normalisation, fit_normalisation
 from .reproducibility import seed_everything
 from .schedule import warmup_cosine
+from .selection import BestEpoch, cpu_state
 
 __all__ = ["PreparedData", "FitResult", "prepare_data", "fit", "predict_proba", "classification_metrics"]
 
@@ -184,10 +185,6 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _cpu_state(model: nn.Module) -> dict:
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-
-
 def _loader(prep: PreparedData, config: TrainConfig, dist: DistContext):
     from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, TensorDataset
 
@@ -280,9 +277,9 @@ def fit(
     if show:
         from tqdm.auto import tqdm
 
-    best = {"score": -np.inf, "epoch": 0, "state": None, "raw": None, "metrics": {}}
+    best = BestEpoch(config.min_delta)
     history: list[dict] = []
-    bad_epochs, stopped = 0, False
+    stopped = False
     try:
         for epoch in range(1, config.epochs + 1):
             t0 = time.perf_counter()
@@ -322,44 +319,35 @@ def fit(
             row: dict[str, Any] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
                                    "train_loss": _reduce_mean(total, count, dist)}
             judged = ema.module if ema is not None else module
-            improved = False
+            score, metrics = None, {}
             if prep.val_x is not None:
                 logits = _logits(judged, prep.val_x, prep.val_rr, device, amp_dtype=amp_dtype)
                 row["val_loss"] = float(eval_loss(logits.to(device), torch.from_numpy(prep.val_y).to(device)))
                 metrics = classification_metrics(prep.val_y, logits.argmax(1).numpy(), classes)
-                row["val_macro_f1"] = metrics["macro_f1"]
+                metrics["loss"] = row["val_loss"]
+                score = row["val_macro_f1"] = metrics["macro_f1"]
                 row["val_accuracy"] = metrics["accuracy"]
                 for c, v in metrics["f1"].items():
                     row[f"val_f1_{c}"] = "" if v is None else v
-                if metrics["macro_f1"] > best["score"] + config.min_delta:
-                    improved = True
-                    metrics["loss"] = row["val_loss"]
-                    best.update(score=metrics["macro_f1"], metrics=metrics)
-            else:
-                improved = True
-            if improved:
-                best.update(epoch=epoch, state=_cpu_state(judged), raw=_cpu_state(module))
-                bad_epochs = 0
-            else:
-                bad_epochs += 1
-            row["best_epoch"] = best["epoch"]
+            best.offer(epoch, score, state=cpu_state(judged), raw=cpu_state(module), metrics=metrics)
+            row["best_epoch"] = best.epoch
             row["seconds"] = time.perf_counter() - t0
             history.append(row)
             logger.log(row)
-            if prep.val_x is not None and bad_epochs >= config.patience:
+            if prep.val_x is not None and best.exhausted(config.patience):
                 stopped = epoch < config.epochs
                 break
     finally:
         logger.close()
 
     final = copy.deepcopy(ema.module if ema is not None else module).cpu()
-    final.load_state_dict(best["state"])
+    final.load_state_dict(best.kept["state"])
     final.eval()
-    checksum = state_checksum(best["state"])
+    checksum = state_checksum(best.kept["state"])
     checksums = gather_strings(dist, checksum)
     info = {**prep.info, "class_weights": weights.tolist(), "device": str(device), "amp": bool(use_amp),
             "compile": bool(config.compile and use_cuda), "world_size": dist.world_size, "steps_per_epoch": steps,
             "leak_check": guard.report()}
-    return FitResult(final, best["state"], best["raw"], prep.normalisation, best["epoch"], len(history), stopped,
-                     best["metrics"], history, info, checksums)
+    return FitResult(final, best.kept["state"], best.kept["raw"], prep.normalisation, best.epoch, len(history),
+                     stopped, best.kept["metrics"], history, info, checksums)
 
