@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ecgscope.datasets import aami_labels, beat_mask
-from ecgscope.datasets.beats import RR_NAMES, BeatDatasetConfig, BeatSet, build_beat_dataset, extract_beats
+from ecgscope.datasets.beats import DEFAULT_RR, BeatDatasetConfig, BeatSet, build_beat_dataset, extract_beats
 from ecgscope.errors import ConfigError, DatasetError
 
 
@@ -75,7 +75,7 @@ def test_extract_shapes_labels_and_positions():
     inside = (atr.sample[is_beat] >= int(0.25 * rec.fs) + 1) & (atr.sample[is_beat] < rec.n_samples - half)
     expected = atr.sample[is_beat][keep & inside]
     assert beats.x.shape == (expected.size, 1, 252) and beats.x.dtype == np.float32
-    assert beats.rr.shape == (expected.size, len(RR_NAMES)) and np.isfinite(beats.rr).all()
+    assert beats.rr.shape == (expected.size, len(DEFAULT_RR)) and np.isfinite(beats.rr).all()
     np.testing.assert_array_equal(beats.sample, expected)
     symbols = atr.symbol[is_beat][keep & inside].astype(str)
     want = {"N": 0, "A": 1, "V": 2}
@@ -291,7 +291,7 @@ def test_context_beats_carry_neighbour_windows_rr_and_validity_flags():
     base_cfg = BeatDatasetConfig(template=True, keep_unlabelled=True, drop_invalid=False)
     cfg = BeatDatasetConfig(template=True, keep_unlabelled=True, drop_invalid=False, context_beats=2)
     plain, beats = extract_beats(rec, base_cfg), extract_beats(rec, cfg)
-    n, m, c = len(plain), len(RR_NAMES), base_cfg.n_channels
+    n, m, c = len(plain), len(DEFAULT_RR), base_cfg.n_channels
     assert cfg.context_offsets() == (-2, -1, 1, 2)
     assert beats.x.shape == (n, c + 4, plain.x.shape[2]) == (n, cfg.n_channels, cfg.samples)
     assert beats.rr.shape == (n, m + 4 * (m + 1)) and beats.rr_names == cfg.rr_names
@@ -317,7 +317,7 @@ def test_context_neighbours_are_the_records_beats_even_when_dropped():
     assert beats.sample[0] == peaks[1] and every.sample[0] == 5
     np.testing.assert_array_equal(beats.x[0], every.x[1])
     np.testing.assert_array_equal(beats.x[0, 1], every.x[0, 0])  # its left neighbour is the dropped beat
-    assert beats.rr[0, 2 * len(RR_NAMES)] == 1 and every.rr[0, 2 * len(RR_NAMES)] == 0
+    assert beats.rr[0, 2 * len(DEFAULT_RR)] == 1 and every.rr[0, 2 * len(DEFAULT_RR)] == 0
 
 
 def test_context_beats_off_keeps_digest_and_layout():
@@ -325,7 +325,7 @@ def test_context_beats_off_keeps_digest_and_layout():
     assert BeatDatasetConfig(context_beats=0).digest() == BeatDatasetConfig().digest()
     assert "context_beats" not in BeatDatasetConfig().identity() and cfg.identity()["context_beats"] == 3
     assert cfg.digest() != BeatDatasetConfig().digest()
-    assert BeatDatasetConfig().rr_names == RR_NAMES
+    assert BeatDatasetConfig().rr_names == DEFAULT_RR
     assert "context_beats" not in BeatDatasetConfig().window_card()
     assert cfg.window_card()["context_beats"] == 3 and BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
     none = BeatDatasetConfig(context_beats=1, rr_features=())

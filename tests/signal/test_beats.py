@@ -117,6 +117,18 @@ def test_rr_features_on_hand_built_positions():
     assert f.pre_record[4] == pytest.approx(1.5)
     g = rr_features(r, fs, local=1, edge="nearest")
     assert g.pre_rr[0] == 1.0 and g.post_rr[5] == 1.0
+    # per-beat relative change |post - pre| / mean: beat 2: 0.5 vs 1.0 -> 2/3; beat 3: 1.5 vs 0.5 -> 1.0
+    # beat 1: 0; beat 4: 1.0 vs 1.5 -> 0.4; the ends have no change (NaN) and take the median of the rest
+    assert f.irregularity.tolist() == pytest.approx([0.0, 1 / 3, 2 / 3, 2 / 3, 0.7, 0.4])
+
+
+def test_irregularity_separates_af_from_sinus_with_ectopy(rng):
+    sinus = np.full(200, 0.8) * (1 + 0.02 * rng.standard_normal(200))
+    sinus[::7] *= 0.6  # an early beat every 7th beat ...
+    sinus[1::7] *= 1.35  # ... with its compensatory pause
+    af = rng.uniform(0.4, 1.1, 200)
+    f = rr_features(np.cumsum(np.r_[0.0, sinus, af]) * 250, 250.0)
+    assert np.nanmedian(f.irregularity[20:180]) < 0.1 < 0.2 < np.nanmedian(f.irregularity[230:380])
 
 
 def test_rr_features_normalisation_and_errors():

@@ -35,6 +35,7 @@ from .labels import AAMI_CLASSES, aami_labels, beat_mask
 __all__ = [
     "BeatDatasetConfig",
     "BeatSet",
+    "DEFAULT_RR",
     "RR_NAMES",
     "build_beat_dataset",
     "extract_beats",
@@ -44,8 +45,11 @@ __all__ = [
 #: RR feature names, in the column order of :func:`ecgscope.signal.rr_features`.
 RR_NAMES: tuple[str, ...] = (
     "pre_rr", "post_rr", "local_rr", "record_rr",
-    "pre_local", "post_local", "pre_record", "post_record", "local_record", "post_pre",
+    "pre_local", "post_local", "pre_record", "post_record", "local_record", "post_pre", "irregularity",
 )
+#: The default :attr:`BeatDatasetConfig.rr_features`: every interval and ratio (``irregularity``, added
+#: later, is opt-in so configs written before it keep their meaning).
+DEFAULT_RR: tuple[str, ...] = RR_NAMES[:10]
 _BEAT_NORMALISATIONS = (None, "zscore", "record", "median")
 _PACED_CODES = ("/",)
 
@@ -105,7 +109,7 @@ class BeatDatasetConfig:
     annotator: str = "atr"
     bandpass: tuple[float, float] | None = (0.5, 40.0)
     normalize: str | None = None
-    rr_features: tuple[str, ...] = RR_NAMES
+    rr_features: tuple[str, ...] = DEFAULT_RR
     template: bool = False
     context_beats: int = 0
     rr_local: int = 10

@@ -113,6 +113,19 @@ def _normalize_beats(beats: np.ndarray, x: np.ndarray, valid: np.ndarray, how: s
     return out.astype(np.float32, copy=False)
 
 
+def _local_median(values: np.ndarray, half: int) -> np.ndarray:
+    """Median of the finite ``values`` within ``±half`` entries of each entry (NaN where none is finite)."""
+    n = values.size
+    if n == 0:
+        return values.astype(np.float64)
+    padded = np.pad(values.astype(np.float64), half, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    out = np.full(n, np.nan)
+    some = np.isfinite(windows).any(axis=1)
+    out[some] = np.nanmedian(windows[some], axis=1)
+    return out
+
+
 def rr_features(
     rpeaks,
     fs: float,
@@ -124,8 +137,13 @@ def rr_features(
 
     Columns: ``pre_rr`` (to the previous beat), ``post_rr`` (to the next),
     ``local_rr`` (mean of the RR intervals between beats ``i-local`` and
-    ``i+local``), ``record_rr`` (mean RR of the record) and the ratios
-    ``pre_local, post_local, pre_record, post_record, local_record, post_pre``.
+    ``i+local``), ``record_rr`` (mean RR of the record), the ratios
+    ``pre_local, post_local, pre_record, post_record, local_record, post_pre``
+    and ``irregularity``: the median over beats ``i-local .. i+local`` of each
+    beat's relative RR change ``|post - pre| / mean(pre, post)``. It is about
+    0.02-0.05 in sinus rhythm, even with isolated premature beats (the median
+    ignores them), and 0.2-0.3 in atrial fibrillation, so a model can tell a
+    premature beat in a regular rhythm from an early beat of an irregular one.
 
     Args:
         rpeaks: beat positions in samples.
@@ -167,6 +185,7 @@ def rr_features(
         frame["post_record"] = post / record
         frame["local_record"] = local_rr / record
         frame["post_pre"] = post / pre
+        frame["irregularity"] = _local_median(np.abs(post - pre) / (0.5 * (post + pre)), int(local))
         cols = ["pre_rr", "post_rr", "local_rr", "record_rr"]
         if normalize == "record":
             frame[cols] = frame[cols].to_numpy() / record[:, None]
