@@ -32,7 +32,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -42,8 +41,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 import yaml
+from _common import environment as shared_environment
 
-from ecgscope import __version__
 from ecgscope.datasets.rhythm import load_cinc2017
 from ecgscope.evaluation.report_io import to_jsonable
 from ecgscope.evaluation.rhythm import af_table, rhythm_class_table, rhythm_report, rhythm_table
@@ -65,6 +64,8 @@ ABLATIONS = {
     "ramba-2x-steps": ("ramba", {"epochs": 8, "max_steps_per_epoch": 60}),
     # conv only with ~5x the steps: about the CPU time of the shipped (SSM) config
     "ramba-no-ssm-equal-time": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
+    # the shipped config before temperature calibration (T = 1); the rows above were run before it existed
+    "ramba-uncalibrated": ("ramba", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
 POOLINGS = {"power (Q=3)": ("power", 3.0), "mean (Q=1)": ("mean", 1.0), "max (Q=inf)": ("max", None)}
@@ -100,8 +101,7 @@ def merge_results(section: str, name: str, entry: dict) -> None:
 
 
 def environment() -> dict:
-    return {"ecgscope": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+    return {**shared_environment(torch), "threads": torch.get_num_threads(),
             "note": "2-core machine shared with other jobs; wall times are upper bounds"}
 
 

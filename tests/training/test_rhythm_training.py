@@ -67,8 +67,39 @@ def test_save_load_round_trip(fitted_ramba, sim_set, tmp_path):
     assert card["estimator"] == "ramba" and card["classes"] == ["N", "A", "O", "~"]
     assert card["fs"] == 100.0 and card["pooling"] == "power" and card["q"] == 3.0
     assert card["minirocket"]["n_features_out"] == 84 and card["hrv"]["features"]
+    assert card["temperature"] == fitted_ramba.temperature_ == fitted_ramba.fit_info_["temperature"]
     again = load_rhythm_estimator(folder)
+    assert again.temperature_ == fitted_ramba.temperature_
     assert np.array_equal(again.predict_proba(sim_set), fitted_ramba.predict_proba(sim_set))
+
+
+def test_temperature_is_fitted_on_validation_records_and_divides_the_logits(fitted_ramba, sim_set):
+    from ecgscope.training.calibration import temperature_nll
+
+    t = fitted_ramba.temperature_
+    assert 0.05 <= t <= 20 and t != 1.0
+    net, table = fitted_ramba.net_, fitted_ramba._table(sim_set)
+    logits = fitted_ramba._window_logits(net, fitted_ramba._inputs(net, table)).numpy()
+    windows = [p for _, p in fitted_ramba.predict_windows(sim_set)]
+    assert np.allclose(np.concatenate(windows), torch.softmax(torch.as_tensor(logits) / t, 1).numpy(), atol=1e-6)
+    # the fitted T is the best on the validation records it saw, so no worse there than T = 1
+    _, val_idx = split_validation(sim_set.labels, sim_set.patients, FAST["val_fraction"], 0)
+    sub = sim_set.subset(val_idx)
+    val_table = fitted_ramba._table(sub)
+    val_logits = fitted_ramba._window_logits(net, fitted_ramba._inputs(net, val_table)).numpy()
+    y = fitted_ramba._encode(sub.labels)
+    pool = lambda p: fitted_ramba._pool(p, val_table)  # noqa: E731
+    assert temperature_nll(val_logits, y, t, pool=pool) <= temperature_nll(val_logits, y, 1.0, pool=pool) + 1e-9
+
+
+def test_uncalibrated_estimator_keeps_unit_temperature(sim_set):
+    torch.set_num_threads(1)
+    opts = dict(d_model=8, n_layers=1, heads=2, headdim=8, minirocket_features=0, hrv=False, ssm=False,
+                **{**FAST, "epochs": 1})
+    est = create_rhythm_estimator("ramba", calibration=None, **opts).fit(sim_set)
+    assert est.temperature_ == 1.0
+    with pytest.raises(Exception, match="calibration"):
+        create_rhythm_estimator("ramba", calibration="isotonic")
 
 
 def test_resnet_baseline_and_pooling_modes(sim_set, tmp_path):

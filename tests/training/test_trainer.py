@@ -64,9 +64,43 @@ def test_ema_weights_are_selected_and_saved(beats, model_factory, tmp_path):
     for name in ("config.yaml", "split.json", "version.json", "metrics.json", "log.csv"):
         assert (tmp_path / name).is_file()
     assert json.loads((tmp_path / "version.json").read_text())["ecgscope"]
+    assert card["calibration"]["temperature"] == result.temperature
     # without EMA the selected weights are the raw ones
     plain = fit(model_factory(), *validation_split(beats, 2, 0)[:2], TrainConfig(epochs=1, ema=False, **FAST))
     assert _same(plain.state, plain.raw_state)
+
+
+def test_temperature_is_fitted_on_the_validation_beats_and_used_at_inference(beats, model_factory):
+    from ecgscope.training.calibration import temperature_nll
+    from ecgscope.training.normalisation import apply_normalisation
+    from ecgscope.training.trainer import _logits
+
+    fit_set, val_set, _ = validation_split(beats, 2, seed=0)
+    result = fit(model_factory(), fit_set, val_set, TrainConfig(epochs=2, **FAST))
+    t = result.temperature
+    assert 0.05 <= t <= 20 and t != 1.0
+    x, rr = apply_normalisation(val_set.x, val_set.rr, result.normalisation)
+    logits = _logits(result.model, x, rr, torch.device("cpu")).numpy()
+    assert temperature_nll(logits, val_set.y, t) <= temperature_nll(logits, val_set.y, 1.0)
+    calibrated = predict_proba(result.model, val_set, result.normalisation, temperature=t)
+    assert np.allclose(calibrated, torch.softmax(torch.as_tensor(logits) / t, 1).numpy(), atol=1e-6)
+    assert np.array_equal(calibrated.argmax(1), predict_proba(result.model, val_set, result.normalisation).argmax(1))
+    off = fit(model_factory(), fit_set, val_set, TrainConfig(epochs=2, calibration=None, **FAST))
+    assert off.temperature == 1.0
+    with pytest.raises(Exception, match="calibration"):
+        TrainConfig(calibration="platt")
+
+
+def test_card_temperature_is_validated_and_defaults_to_one():
+    from ecgscope.errors import ModelError
+    from ecgscope.models.checkpoint import card_temperature, validate_card
+
+    assert card_temperature({}) == 1.0 and card_temperature({"calibration": {"temperature": 0.5}}) == 0.5
+    with pytest.raises(ModelError, match="calibration"):
+        validate_card({"calibration": {"temperature": -1}, "architecture": "x", "model_kwargs": {},
+                       "classes": ["N"], "fs": 360.0, "window": {"before_s": 0.1, "after_s": 0.1, "samples": 10},
+                       "leads": ["II"], "rr_features": [], "normalisation": {}, "training": {}, "metrics": {},
+                       "ecgscope_version": "0", "created": "now"})
 
 
 def test_same_seed_same_weights(beats, model_factory):

@@ -198,6 +198,8 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         ``frame.attrs`` holds the model name, hash, fs and lead used.
     """
     from ..datasets.beats import extract_beats
+    from ..models.checkpoint import card_temperature
+    from ..training.calibration import activate
     from ..training.trainer import predict_proba
 
     clf = load_beat_classifier(model)
@@ -223,13 +225,12 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
     beats = extract_beats(lead_record, config, positions=pos,
                           record_id=str(record.metadata.record_id or "record"))
     if fast:
-        import torch
-
         logits = clf.model.record_logits(beats.x, beats.rr, clf.card["normalisation"],
                                          batch_size=min(int(batch_size), 256))
-        probs = torch.softmax(logits, dim=1).numpy()
+        probs = activate(logits, "softmax", card_temperature(clf.card)).numpy()
     else:
-        probs = predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size)
+        probs = predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size,
+                              temperature=card_temperature(clf.card))
     inside, finite = _valid(pos, record.n_samples, record.fs, clf.config, gaps)
     labels = np.asarray(clf.classes, dtype=object)[probs.argmax(axis=1)]
     if not finite.all():

@@ -132,9 +132,10 @@ def _write_version(out_dir: Path) -> None:
 
 def _predict_frozen(model, card: dict, beats) -> np.ndarray:
     """Class probabilities of ``beats`` with the card's standardisation (nothing re-fitted)."""
+    from ..models.checkpoint import card_temperature
     from ..training.trainer import predict_proba
 
-    return predict_proba(model, beats, card["normalisation"])
+    return predict_proba(model, beats, card["normalisation"], temperature=card_temperature(card))
 
 
 def _card_records(card: dict) -> list[str]:

@@ -17,7 +17,7 @@ _EXPORTS = {
     # base.py
     "BeatModel": "base",
     # checkpoint.py
-    "save_checkpoint": "checkpoint", "load_checkpoint": "checkpoint", "card_hash": "checkpoint",
+    "save_checkpoint": "checkpoint", "load_checkpoint": "checkpoint", "card_hash": "checkpoint", "card_temperature": "checkpoint",
     "validate_card": "checkpoint", "read_card": "checkpoint", "REQUIRED_CARD_KEYS": "checkpoint",
     # export.py
     "export_onnx": "export", "onnx_parity": "export",

@@ -27,6 +27,7 @@ from ..errors import ModelError
 __all__ = [
     "WEIGHTS_FILE", "CARD_FILE", "REQUIRED_CARD_KEYS",
     "save_checkpoint", "load_checkpoint", "read_card", "read_card_json", "validate_card", "card_hash",
+    "card_temperature",
 ]
 
 WEIGHTS_FILE = "model.safetensors"
@@ -107,6 +108,10 @@ def validate_card(card: Any, *, path: str | os.PathLike | None = None) -> dict:
     for key in ("ecgscope_version", "created"):
         if not isinstance(card[key], str):
             problems.append(f"{key} must be a string")
+    calibration = card.get("calibration", {})
+    if not isinstance(calibration, dict) or not (_is_number(calibration.get("temperature", 1.0))
+                                                 and calibration.get("temperature", 1.0) > 0):
+        problems.append("calibration must be an object whose temperature is a positive number")
     if not problems:  # the card must agree with the constructor arguments that rebuild the model
         pairs = [("n_classes", len(classes), "classes"), ("in_leads", len(card["leads"]), "leads"),
                  ("n_rr", len(card["rr_features"]), "rr_features"),
@@ -269,6 +274,11 @@ def load_checkpoint(directory: str | os.PathLike, map_location: str | torch.devi
     _check_state(model, state, weights, card["architecture"])
     model.load_state_dict(state, strict=True)
     return model.to(map_location).eval(), card
+
+
+def card_temperature(card: dict) -> float:
+    """The temperature that divides the model's logits (the card's ``calibration``; 1.0 when absent)."""
+    return float((card.get("calibration") or {}).get("temperature", 1.0))
 
 
 def card_hash(directory: str | os.PathLike, card: dict | None = None) -> str:

@@ -113,6 +113,8 @@ class TrainConfig:
             ``oversample_ratio`` times the majority count; ``oversample_k`` neighbours.
         ema, ema_decay: exponential moving average of the weights (evaluated and saved).
         patience, min_delta: early stopping on validation macro-F1.
+        calibration: ``"temperature"`` (one temperature on the logits, fitted on the validation
+            beats after selection; :mod:`ecgscope.training.calibration`) or ``None``.
         val_patients: patients held out of the training records for validation (stratified).
         standardize: z-score beats (per channel) and RR features with training statistics.
         seed: seeds torch, numpy, random, the data loader and the splits.
@@ -141,6 +143,7 @@ class TrainConfig:
     ema_decay: float = 0.999
     patience: int = 5
     min_delta: float = 1e-4
+    calibration: str | None = "temperature"
     val_patients: int = 2
     standardize: bool = True
     seed: int = 0
@@ -167,6 +170,8 @@ class TrainConfig:
             (self.class_weights in _WEIGHTS, f"class_weights={self.class_weights!r} is unknown",
              f"use one of {list(_WEIGHTS)}"),
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)", "e.g. train.label_smoothing=0.05"),
+            (self.calibration in ("temperature", None), f"calibration={self.calibration!r} is unknown",
+             "use train.calibration=temperature or null"),
             (self.oversample in _OVERSAMPLERS, f"oversample={self.oversample!r} is unknown",
              f"use one of {list(_OVERSAMPLERS)}"),
             (0 < self.oversample_ratio <= 1, "oversample_ratio must be in (0, 1]",

@@ -132,7 +132,8 @@ def cross_validate(
             fold_dir = out_dir / "folds" / str(k)
             model = build_model(config, beats, model_factory, seed=config.train.seed + k)
             result = fit(model, fit_set, val_set, config.train, out_dir=fold_dir, guard=guard, dist=dist)
-            probs = predict_proba(result.model, test, result.normalisation, device=dist.device)
+            probs = predict_proba(result.model, test, result.normalisation, device=dist.device,
+                                  temperature=result.temperature)
             pred = probs.argmax(axis=1)
             test_metrics = classification_metrics(test.y, pred, beats.classes)
             frames.append(_prediction_frame(k, test, probs, pred))

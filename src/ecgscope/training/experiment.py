@@ -92,6 +92,8 @@ def make_card(config: ExperimentConfig, beats: BeatSet, result: FitResult, split
         "normalisation": {"beat": data.normalize, "bandpass": None if data.bandpass is None else list(data.bandpass),
                           "standardize": config.train.standardize, **result.normalisation},
         "rr_features": list(beats.rr_names),
+        "calibration": {"method": config.train.calibration, "temperature": result.temperature,
+                        "fitted_on": "the validation patients' beats (training records only)"},
         "training": {
             "data": {"database": data.database, "records": beats.records, "patients": beats.patients,
                      "excluded_records": beats.meta.get("excluded", []), "beats": len(beats),

@@ -26,6 +26,7 @@ from torch import nn
 from ..datasets.beats import BeatSet
 from ..errors import DatasetError
 from .balance import oversample
+from .calibration import activate, fit_temperature
 from .config import TrainConfig
 from .distributed import DistContext, gather_strings, pick_device, state_checksum, sync_buffers
 from .ema import ModelEMA
@@ -68,6 +69,7 @@ class FitResult:
         history: one dict per epoch (also in ``log.csv``).
         info: data counts, class weights, devices, leak-check report.
         checksums: SHA-256 of the selected weights on every rank (all equal under DDP).
+        temperature: divides the logits at inference (fitted on the validation beats; 1.0 = uncalibrated).
     """
 
     model: nn.Module
@@ -81,6 +83,7 @@ class FitResult:
     history: list[dict]
     info: dict
     checksums: list[str] = field(default_factory=list)
+    temperature: float = 1.0
 
 
 # ====================================================================== data
@@ -167,13 +170,18 @@ def _logits(model: nn.Module, x: np.ndarray, rr: np.ndarray, device: torch.devic
 
 
 def predict_proba(model: nn.Module, beats: BeatSet, normalisation: dict, *, batch_size: int = 1024,
-                  device: str | torch.device = "cpu") -> np.ndarray:
-    """Class probabilities ``(n, K)`` of a beat set, standardised with the model's training statistics."""
+                  device: str | torch.device = "cpu", temperature: float = 1.0) -> np.ndarray:
+    """Class probabilities ``(n, K)`` of a beat set, standardised with the model's training statistics.
+
+    ``temperature`` divides the logits (the checkpoint's calibration, :func:`ecgscope.models.card_temperature`).
+    """
     x, rr = apply_normalisation(beats.x, beats.rr, normalisation)
     dev = torch.device(device)
     model = model.to(dev)
     logits = _logits(model, x, rr, dev, batch_size)
-    return torch.softmax(logits, dim=1).numpy() if len(logits) else np.zeros((0, len(beats.classes)), np.float32)
+    if not len(logits):
+        return np.zeros((0, len(beats.classes)), np.float32)
+    return activate(logits, "softmax", temperature).numpy()
 
 
 # ================================================================== training
@@ -343,11 +351,15 @@ def fit(
     final = copy.deepcopy(ema.module if ema is not None else module).cpu()
     final.load_state_dict(best.kept["state"])
     final.eval()
+    temperature = 1.0
+    if config.calibration == "temperature" and prep.val_x is not None:
+        val_logits = _logits(final, prep.val_x, prep.val_rr, torch.device("cpu"))
+        temperature = fit_temperature(val_logits.numpy(), prep.val_y)
     checksum = state_checksum(best.kept["state"])
     checksums = gather_strings(dist, checksum)
     info = {**prep.info, "class_weights": weights.tolist(), "device": str(device), "amp": bool(use_amp),
             "compile": bool(config.compile and use_cuda), "world_size": dist.world_size, "steps_per_epoch": steps,
             "leak_check": guard.report()}
     return FitResult(final, best.kept["state"], best.kept["raw"], prep.normalisation, best.epoch, len(history),
-                     stopped, best.kept["metrics"], history, info, checksums)
+                     stopped, best.kept["metrics"], history, info, checksums, temperature)
 

@@ -3,8 +3,9 @@
 The card says everything inference needs: ``estimator`` (registry name) and
 ``options`` rebuild the estimator, ``network`` the network's keywords;
 ``classes``, ``fs``, ``window_s``, ``hop_s``, ``bandpass``, ``pooling``, ``q``,
-``head``, ``leads``, ``normalisation``, ``minirocket`` and ``hrv`` describe the
-preprocessing (the fitted MiniRocket and the feature statistics are buffers of
+``head``, ``temperature`` (the calibration divisor of the window logits; 1.0
+when absent, as in cards written before calibration), ``leads``,
+``normalisation``, ``minirocket`` and ``hrv`` describe the preprocessing (the fitted MiniRocket and the feature statistics are buffers of
 the network, so the weights file carries them); ``training`` and ``metrics``
 say where the model came from::
 
@@ -48,7 +49,7 @@ def save_rhythm_estimator(estimator, folder, *, training: dict | None = None, me
         "network": getattr(net, "model_kwargs", {}), "classes": list(estimator.classes_),
         "fs": float(o["fs"]), "window_s": float(o["window_s"]), "hop_s": float(o["hop_s"]),
         "bandpass": o["bandpass"], "pooling": o["pooling"], "q": float(o["q"]), "head": o["head"],
-        "leads": list(estimator.leads_), **estimator.card_extra(),
+        "temperature": float(estimator.temperature_), "leads": list(estimator.leads_), **estimator.card_extra(),
         "training": {"fit": fit, **(training or {})}, "metrics": metrics or {},
         "ecgscope_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -98,6 +99,7 @@ def load_rhythm_estimator(folder, map_location: str = "cpu"):
     estimator.net_ = net.to(map_location).eval()
     estimator.leads_ = tuple(card["leads"])
     estimator.classes_ = tuple(card["classes"])
+    estimator.temperature_ = float(card.get("temperature", 1.0))
     estimator.fit_info_ = dict(card["training"].get("fit", {}))
     estimator.card_ = card
     return estimator

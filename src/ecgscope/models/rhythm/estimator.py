@@ -7,7 +7,10 @@ with every window labelled by its record's rhythm (:mod:`ecgscope.training.rhyth
 window probabilities are pooled per record by the power mean
 ``(mean_w p^Q)^(1/Q)`` (``pooling="power"``, or ``"mean"``/``"max"``), renormalised
 over classes for a softmax head so a record's probabilities sum to 1, left
-per class (one-vs-rest) for a sigmoid head.
+per class (one-vs-rest) for a sigmoid head. With ``calibration="temperature"``
+(the default) the window logits are divided by one temperature fitted after
+training on the validation records' pooled probabilities
+(:mod:`ecgscope.training.calibration`), so the probabilities mean what they say.
 
 A subclass provides :meth:`_build_net` (building, and fitting anything the
 network carries such as MiniRocket, on the training windows only),
@@ -26,6 +29,7 @@ from torch import nn
 
 from ...datasets.rhythm import RHYTHM_CLASSES
 from ...errors import ConfigError, ModelError
+from ...training.calibration import activate, fit_temperature
 from ...training.rhythm import RhythmTrainConfig, split_validation, train_windows
 from ..blocks.pooling import WINDOW_POOLING, pool_windows
 from .preprocess import WindowSpec, WindowTable, window_table
@@ -36,7 +40,7 @@ __all__ = ["COMMON_DEFAULTS", "WindowRhythmEstimator", "challenge_f1"]
 #: Options every window estimator takes (plus :class:`RhythmTrainConfig`'s fields).
 COMMON_DEFAULTS: dict[str, Any] = {
     "fs": 100.0, "window_s": 10.0, "hop_s": 10.0, "bandpass": (0.5, 40.0),
-    "pooling": "power", "q": 3.0, "head": "softmax", "predict_batch": 256,
+    "pooling": "power", "q": 3.0, "head": "softmax", "predict_batch": 256, "calibration": "temperature",
     **RhythmTrainConfig().to_dict(),
 }
 
@@ -74,7 +78,12 @@ class WindowRhythmEstimator:
             raise ConfigError(f"head={self.options['head']!r} is not supported", fix="use 'softmax' or 'sigmoid'")
         if not float(self.options["q"]) > 0:
             raise ConfigError(f"q={self.options['q']!r} must be positive", fix="e.g. q=3 (1 = mean)")
+        if self.options["calibration"] not in ("temperature", None):
+            raise ConfigError(f"calibration={self.options['calibration']!r} is not supported",
+                              fix="use 'temperature' or null (none)")
         self.net_: nn.Module | None = None
+        #: Divides the window logits (1.0 = uncalibrated); fitted by :meth:`fit`, read from the card on load.
+        self.temperature_: float = 1.0
         self.leads_: tuple[str, ...] = ()
         self.fit_info_: dict[str, Any] = {}
 
@@ -122,6 +131,7 @@ class WindowRhythmEstimator:
         if len(train) == 0:
             raise ConfigError("the training RhythmSet is empty", fix="pass the training records")
         o = self.options
+        self.temperature_ = 1.0
         config = RhythmTrainConfig.from_options({**o, "progress": progress})
         y_rec = self._encode(train.labels)
         tr_idx, val_idx = split_validation(train.labels, train.patients, float(o["val_fraction"]), int(o["seed"]))
@@ -141,13 +151,17 @@ class WindowRhythmEstimator:
                                head=o["head"], validate=validate if val_inputs is not None else None,
                                out_dir=out_dir)
         self.net_ = result.model
+        if o["calibration"] == "temperature" and val_inputs is not None:
+            self.temperature_ = fit_temperature(self._window_logits(self.net_, val_inputs).numpy(),
+                                                y_rec[val_idx], head=o["head"],
+                                                pool=lambda p: self._pool(p, val_table))
         self.leads_ = tuple(getattr(train, "leads", ()) or (f"lead{i}" for i in range(fit_table.x.shape[1])))
         self.fit_info_ = {
             "train_records": int(tr_idx.size), "val_records": int(val_idx.size),
             "train_windows": len(fit_table), "val_windows": len(val_table),
             "best_epoch": result.best_epoch, "val_challenge_f1": result.best_score,
             "epochs_run": len(result.history), "steps_per_epoch": result.steps_per_epoch,
-            "class_weights": result.class_weights, "history": result.history,
+            "class_weights": result.class_weights, "temperature": self.temperature_, "history": result.history,
             "seconds": {"preprocess": t_prep, "features": t_features, "train": result.seconds,
                         "total": time.perf_counter() - t0},
             "training_source": getattr(train, "source", ""),
@@ -169,7 +183,7 @@ class WindowRhythmEstimator:
         return torch.cat(out) if out else torch.zeros(0, len(self.classes_))
 
     def _activate(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(logits, 1) if self.options["head"] == "softmax" else torch.sigmoid(logits)
+        return activate(logits, self.options["head"], self.temperature_)
 
     def _record_proba(self, net: nn.Module, inputs: dict[str, np.ndarray], table: WindowTable) -> np.ndarray:
         p = self._activate(self._window_logits(net, inputs)).numpy()
