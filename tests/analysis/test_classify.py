@@ -15,7 +15,7 @@ from ecgscope.synthesis import simulate
 
 PROBS = ["p_N", "p_S", "p_V", "p_F"]
 #: SHA-256 of the shipped beats-default checkpoint (weights + card); a retrained model updates it here.
-SHIPPED_HASH = "d3cdf25d79dbde2b69bda05cd9ea089b7678ac525a34d6ed2a08fdb64a80629a"
+SHIPPED_HASH = "ea55fe3a0e86ae8ba13d7b8039218e458f4168c87ba5f8300ed61ebbfeb8ffbf"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -160,3 +160,23 @@ def test_shipped_hash_is_stable():
     directory = default_beat_model_dir()
     assert card_hash(directory) == card_hash(directory) == SHIPPED_HASH
     assert load_beat_classifier().hash == SHIPPED_HASH
+
+
+def test_the_shipped_temperature_divides_the_logits(sim, monkeypatch):
+    import ecgscope.training.trainer as trainer
+    from ecgscope.models.checkpoint import card_temperature
+
+    t = card_temperature(load_beat_classifier().card)
+    assert 0.05 < t < 1.0  # fitted on the validation patients: the class-weighted network is under-confident
+    seen = []
+    plain = trainer.predict_proba
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("temperature"))
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "predict_proba", spy)
+    frame = classify_beats(sim)
+    assert seen == [t]
+    p = frame[PROBS].to_numpy()
+    assert np.allclose(p.sum(1), 1, atol=1e-5) and p.max(1).mean() > 0.8
