@@ -66,6 +66,7 @@ ABLATIONS = {
     "ramba-no-ssm-equal-time": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
     # the shipped config before temperature calibration (T = 1); the rows above were run before it existed
     "ramba-uncalibrated": ("ramba", {"calibration": None}),
+    "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
 POOLINGS = {"power (Q=3)": ("power", 3.0), "mean (Q=1)": ("mean", 1.0), "max (Q=inf)": ("max", None)}
