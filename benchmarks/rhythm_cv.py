@@ -66,6 +66,8 @@ ABLATIONS = {
     "ramba-no-ssm-equal-time": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
     # the shipped config before temperature calibration (T = 1); the rows above were run before it existed
     "ramba-uncalibrated": ("ramba", {"calibration": None}),
+    # the shipped config + the AF irregularity features in the HRV token (features.hrv_stream.AF_FEATURES)
+    "ramba-af-hrv": ("ramba", {"hrv_af": True}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.

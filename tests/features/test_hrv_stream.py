@@ -119,3 +119,28 @@ def test_noise_detected_as_beats_is_unmeasured_not_an_error():
     _, m = hrv_vector(too_fast, FS, duration_s=10.0)
     assert not m[HRV_FEATURE_NAMES.index("RMSSD")]
     assert np.isnan(rr_statistics(too_fast, FS)).all()
+
+
+def test_af_features_are_appended_and_robust_to_isolated_ectopy(regular, irregular):
+    from ecgscope.features.hrv_stream import AF_FEATURES, hrv_feature_names
+
+    assert hrv_feature_names() == HRV_FEATURE_NAMES
+    assert hrv_feature_names(af=True) == HRV_FEATURE_NAMES + AF_FEATURES
+    base, base_mask = hrv_vector(regular, FS, duration_s=50.0)
+    v, m = hrv_vector(regular, FS, duration_s=50.0, af=True)
+    n = len(HRV_FEATURE_NAMES)
+    assert v.shape == (n + len(AF_FEATURES),) and np.array_equal(v[:n], base) and np.array_equal(m[:n], base_mask)
+    assert m[n:].all()
+    # the first three are the RR statistics of the same peaks
+    assert np.allclose(v[n:n + 3], rr_statistics(regular, FS)[5:8])
+    share = AF_FEATURES.index("IrregularShare")
+    v_irr, _ = hrv_vector(irregular, FS, duration_s=50.0, af=True)
+    assert v[n + share] == 0.0 and v_irr[n + share] > 0.5
+    # one premature beat (early, then a compensatory pause) in sinus rhythm: RMSSD jumps, the AF share barely moves
+    rr = np.full(60, 0.8)
+    rr[30], rr[31] = 0.5, 1.1
+    ectopic, _ = hrv_vector(_train(rr), FS, duration_s=50.0, af=True)
+    assert _get(ectopic, "RMSSD") > 10 * _get(base, "RMSSD")
+    assert ectopic[n + share] <= 3 / 59 and v_irr[n + share] > 10 * ectopic[n + share]
+    v, m = hrv_vector(np.array([0, 200, 400]), FS, duration_s=2.0, af=True)
+    assert v.shape == (n + len(AF_FEATURES),) and not m.any()

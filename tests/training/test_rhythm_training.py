@@ -139,3 +139,18 @@ def test_window_losses():
     assert torch.isclose(ce, torch.nn.functional.cross_entropy(logits, y))
     assert window_loss("sigmoid", np.ones(4, np.float32))(logits, y) > 0
     assert RhythmTrainConfig.from_options({"epochs": 2, "unrelated": 1}).epochs == 2
+
+
+def test_af_hrv_features_widen_the_hrv_token_and_reach_the_card(sim_set, tmp_path):
+    from ecgscope.features.hrv_stream import AF_FEATURES, HRV_FEATURE_NAMES
+
+    torch.set_num_threads(1)
+    opts = dict(d_model=8, n_layers=1, heads=2, headdim=8, minirocket_features=0, ssm=False, **{**FAST, "epochs": 1})
+    est = create_rhythm_estimator("ramba", hrv_af=True, **opts).fit(sim_set)
+    assert est.spec.hrv_af and est.net_.n_hrv == len(HRV_FEATURE_NAMES) + len(AF_FEATURES)
+    card = read_rhythm_card(est.save(tmp_path / "af"))
+    assert card["hrv"]["features"][-len(AF_FEATURES):] == list(AF_FEATURES)
+    again = load_rhythm_estimator(tmp_path / "af")
+    assert np.array_equal(again.predict_proba(sim_set), est.predict_proba(sim_set))
+    plain = create_rhythm_estimator("ramba", **opts)
+    assert not plain.spec.hrv_af and not create_rhythm_estimator("ramba", hrv=False, hrv_af=True, **opts).spec.hrv_af

@@ -12,7 +12,8 @@ _EXPORTS = {
     "MiniRocket": "minirocket",
     # hrv_stream.py
     "HRV_FEATURE_NAMES": "hrv_stream", "hrv_vector": "hrv_stream", "hrv_features": "hrv_stream",
-    "RR_STAT_NAMES": "hrv_stream", "rr_statistics": "hrv_stream",
+    "RR_STAT_NAMES": "hrv_stream", "rr_statistics": "hrv_stream", "AF_FEATURES": "hrv_stream",
+    "hrv_feature_names": "hrv_stream",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

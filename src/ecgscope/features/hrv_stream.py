@@ -32,6 +32,13 @@ gradient-boosting AF baseline (:data:`RR_STAT_NAMES`), NaN where undefined:
 
 The first five come from :func:`ecgscope.signal.hrv_time` on the same
 uncorrected series (``pnn50`` as a fraction, times in seconds).
+
+``hrv_vector(..., af=True)`` appends :data:`AF_FEATURES`, four AF-specific
+irregularity measures that isolated ectopic beats barely move (medians,
+ranks and shares rather than variances): ``MADSDnorm``, ``RREntropy`` and
+``TurningPointRatio`` (the last three :data:`RR_STAT_NAMES`) and
+``IrregularShare``, the share of successive RR differences above 10 % of the
+median RR (the rhythm rule's irregularity flag, Tateno & Glass 2001).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import numpy as np
 from ..errors import SignalError
 
 __all__ = [
+    "AF_FEATURES",
     "FREQUENCY_FEATURES",
     "HRV_FEATURE_NAMES",
     "MIN_INTERVALS",
@@ -50,6 +58,7 @@ __all__ = [
     "RR_STAT_NAMES",
     "TIME_FEATURES",
     "detect_rpeaks",
+    "hrv_feature_names",
     "hrv_features",
     "hrv_vector",
     "rr_statistics",
@@ -67,6 +76,8 @@ FREQUENCY_FEATURES: tuple[str, ...] = ("LF", "HF", "LFHF", "LFnu", "HFnu", "HFpe
 _EXTRA = ("BeatRate", "ArtefactPercent")
 #: Names of the :func:`hrv_vector` entries, in order.
 HRV_FEATURE_NAMES: tuple[str, ...] = TIME_FEATURES + NONLINEAR_FEATURES + FREQUENCY_FEATURES + _EXTRA
+#: AF-specific irregularity appended by ``hrv_vector(..., af=True)`` (see the module docstring).
+AF_FEATURES: tuple[str, ...] = ("MADSDnorm", "RREntropy", "TurningPointRatio", "IrregularShare")
 #: Fewer RR intervals than this leave the whole vector unmeasured.
 MIN_INTERVALS = 3
 _BAND_LOW = {"LF": 0.04, "HF": 0.15}
@@ -90,8 +101,24 @@ def _series(rpeaks, fs: float, clean: str | None = None):
         raise
 
 
-def hrv_vector(rpeaks, fs: float, duration_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(values float32[F], mask bool[F])``: the :data:`HRV_FEATURE_NAMES` of one window's R peaks.
+def hrv_feature_names(af: bool = False) -> tuple[str, ...]:
+    """Names of the :func:`hrv_vector` entries: :data:`HRV_FEATURE_NAMES`, plus :data:`AF_FEATURES` with ``af``."""
+    return HRV_FEATURE_NAMES + (AF_FEATURES if af else ())
+
+
+def _af_features(r: np.ndarray, fs: float) -> np.ndarray:
+    """The :data:`AF_FEATURES` of R peaks ``r`` (NaN where undefined)."""
+    out = np.full(len(AF_FEATURES), np.nan)
+    out[:3] = rr_statistics(r, fs)[5:8]
+    series = _series(r, fs) if r.size >= MIN_INTERVALS + 1 else None
+    if series is not None and series.nn.size >= MIN_INTERVALS:
+        out[3] = float(np.mean(np.abs(np.diff(series.nn)) > 0.1 * np.median(series.nn)))
+    return out
+
+
+def hrv_vector(rpeaks, fs: float, duration_s: float | None = None,
+               af: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``(values float32[F], mask bool[F])``: the :func:`hrv_feature_names` of one window's R peaks.
 
     Args:
         rpeaks: R-peak sample positions in the window.
@@ -103,12 +130,14 @@ def hrv_vector(rpeaks, fs: float, duration_s: float | None = None) -> tuple[np.n
 
     ``mask`` is True where a value was measured; unmeasured values are 0.
     Fewer than :data:`MIN_INTERVALS` RR intervals leave everything unmeasured.
+    ``af=True`` appends the :data:`AF_FEATURES`.
     """
     from ..signal import hrv_frequency, hrv_nonlinear, hrv_time
 
     n = len(HRV_FEATURE_NAMES)
     values = np.full(n, np.nan)
     r = np.asarray(rpeaks, dtype=np.int64).reshape(-1)
+    extra = _af_features(r, fs) if af else np.zeros(0)
     if r.size >= MIN_INTERVALS + 1:
         series = _series(r, fs)
         if series is not None and series.nn.size >= MIN_INTERVALS:
@@ -125,6 +154,9 @@ def hrv_vector(rpeaks, fs: float, duration_s: float | None = None) -> tuple[np.n
             if duration_s is not None and duration_s > 0:
                 found["BeatRate"] = 60.0 * r.size / float(duration_s)
             values = np.array([found.get(k, np.nan) for k in HRV_FEATURE_NAMES], dtype=np.float64)
+    if not np.isfinite(values).any():  # too few intervals: the whole vector is unmeasured
+        extra = np.full(extra.size, np.nan)
+    values = np.concatenate([values, extra])
     mask = np.isfinite(values)
     return np.where(mask, values, 0.0).astype(np.float32), mask
 

@@ -93,6 +93,11 @@ class WindowRhythmEstimator:
         """Whether the network takes per-window HRV vectors."""
         return False
 
+    @property
+    def uses_af_features(self) -> bool:
+        """Whether those vectors end with the AF irregularity features (:data:`~ecgscope.features.hrv_stream.AF_FEATURES`)."""
+        return False
+
     def _build_net(self, n_leads: int, train: WindowTable) -> nn.Module:
         """A new network; may fit parts of it on the training windows ``train`` (never on others)."""
         raise NotImplementedError
@@ -115,7 +120,8 @@ class WindowRhythmEstimator:
         """The windowing settings of this estimator."""
         o = self.options
         band = None if o["bandpass"] is None else tuple(o["bandpass"])
-        return WindowSpec(float(o["fs"]), float(o["window_s"]), float(o["hop_s"]), band, self.uses_hrv)
+        return WindowSpec(float(o["fs"]), float(o["window_s"]), float(o["hop_s"]), band, self.uses_hrv,
+                          self.uses_af_features)
 
     def _encode(self, labels) -> np.ndarray:
         lookup = {c: i for i, c in enumerate(self.classes_)}

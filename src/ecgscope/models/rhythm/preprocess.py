@@ -28,13 +28,15 @@ _MEMO = ArrayMemo(200_000)  # records; a CinC 2017 run holds ~6.4k
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """How records become windows: model ``fs``, ``window_s``, ``hop_s``, ``bandpass`` (Hz or None), ``hrv``."""
+    """How records become windows: model ``fs``, ``window_s``, ``hop_s``, ``bandpass`` (Hz or None), ``hrv``,
+    and ``hrv_af`` (append the AF irregularity features to each window's HRV vector)."""
 
     fs: float = 100.0
     window_s: float = 10.0
     hop_s: float = 5.0
     bandpass: tuple[float, float] | None = (0.5, 40.0)
     hrv: bool = True
+    hrv_af: bool = False
 
     def __post_init__(self) -> None:
         if not (self.fs > 0 and self.window_s > 0 and self.hop_s > 0):
@@ -95,14 +97,15 @@ def condition(signal: np.ndarray, fs: float, spec: WindowSpec) -> np.ndarray:
 
 def _window_hrv(rpeaks: np.ndarray, starts: np.ndarray, spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
     from ...errors import ECGScopeError
-    from ...features.hrv_stream import HRV_FEATURE_NAMES, hrv_vector
+    from ...features.hrv_stream import hrv_feature_names, hrv_vector
 
+    width = len(hrv_feature_names(spec.hrv_af))
     rows, masks = [], []
-    missing = np.zeros(len(HRV_FEATURE_NAMES), np.float32), np.zeros(len(HRV_FEATURE_NAMES), bool)
+    missing = np.zeros(width, np.float32), np.zeros(width, bool)
     for s in starts.tolist():
         inside = rpeaks[(rpeaks >= s) & (rpeaks < s + spec.window)] - s
         try:
-            values, mask = hrv_vector(inside, spec.fs, duration_s=spec.window_s)
+            values, mask = hrv_vector(inside, spec.fs, duration_s=spec.window_s, af=spec.hrv_af)
         except ECGScopeError:  # beats too irregular to clean (noise): the window's HRV is unmeasured
             values, mask = missing
         rows.append(np.asarray(values, np.float32))

@@ -278,8 +278,8 @@ class RambaEstimator(WindowRhythmEstimator):
 
     extra_defaults: ClassVar[dict[str, Any]] = {"d_model": 32, "n_layers": 2, "d_state": 16, "expand": 1, "headdim": 16, "chunk_size": 32,
                       "kernels": (7, 15, 31), "stride": 8, "ssm": True, "minirocket_features": 504,
-                      "mr_tokens": 4, "mr_decimate": 2, "mr_fit_windows": 2000, "hrv": True, "heads": 4,
-                      "dropout": 0.1}
+                      "mr_tokens": 4, "mr_decimate": 2, "mr_fit_windows": 2000, "hrv": True, "hrv_af": False,
+                      "heads": 4, "dropout": 0.1}
     _NET_KEYS = ("d_model", "n_layers", "d_state", "expand", "headdim", "chunk_size", "kernels", "stride", "ssm",
                  "mr_tokens", "mr_decimate", "heads", "dropout")
 
@@ -290,6 +290,10 @@ class RambaEstimator(WindowRhythmEstimator):
     @property
     def uses_hrv(self) -> bool:
         return bool(self.options["hrv"])
+
+    @property
+    def uses_af_features(self) -> bool:
+        return self.uses_hrv and bool(self.options["hrv_af"])
 
     def _rebuild_net(self, kwargs: dict) -> nn.Module:
         return RambaNet(**kwargs)
@@ -346,9 +350,9 @@ class RambaEstimator(WindowRhythmEstimator):
                                    "fit_windows": int(o["mr_fit_windows"]), "random_state": int(o["seed"]),
                                    "fitted_on": "training windows of the training records only"}
         if net is not None and net.n_hrv:
-            from ...features.hrv_stream import HRV_FEATURE_NAMES
+            from ...features.hrv_stream import hrv_feature_names
 
-            extra["hrv"] = {"features": list(HRV_FEATURE_NAMES), "rpeaks": "ecgscope detector on the conditioned "
+            extra["hrv"] = {"features": list(hrv_feature_names(self.uses_af_features)), "rpeaks": "ecgscope detector on the conditioned "
                             "record at the model fs", "per": "window"}
         return extra
 
