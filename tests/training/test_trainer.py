@@ -153,3 +153,24 @@ def test_device_errors(beats, model_factory):
         pytest.skip("CUDA present")
     with pytest.raises(ConfigError, match="CUDA is not available"):
         fit(model_factory(), beats, None, TrainConfig(epochs=1, device="cuda", **FAST))
+
+
+def test_best_epoch_keeps_only_improving_epochs_and_copies_lazily():
+    from ecgscope.training.selection import BestEpoch
+
+    calls = []
+
+    def copy(tag):
+        calls.append(tag)
+        return tag
+
+    best = BestEpoch(min_delta=0.01)
+    assert best.offer(1, 0.5, state=lambda: copy("e1"))
+    assert not best.offer(2, 0.505, state=lambda: copy("e2"))  # within min_delta: no gain, nothing copied
+    assert best.offer(3, 0.6, state=lambda: copy("e3"))
+    assert not best.offer(4, 0.1, state=lambda: copy("e4")) and not best.exhausted(2)
+    assert not best.offer(5, 0.2, state=lambda: copy("e5")) and best.exhausted(2)
+    assert calls == ["e1", "e3"] and best.kept == {"state": "e3"} and (best.epoch, best.score) == (3, 0.6)
+    unvalidated = BestEpoch()
+    assert unvalidated.offer(1, None, state=lambda: 1) and unvalidated.offer(2, None, state=lambda: 2)
+    assert unvalidated.kept["state"] == 2 and unvalidated.score == float("-inf")

@@ -18,6 +18,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 
 import numpy as np
 import torch
@@ -193,7 +194,7 @@ def train_windows(net: nn.Module, inputs: dict[str, np.ndarray], y: np.ndarray, 
             if validate is not None:
                 judged.eval()
                 score = row["val_score"] = float(validate(judged))
-            best.offer(epoch, score, state=cpu_state(judged))
+            best.offer(epoch, score, state=partial(cpu_state, judged))
             row["best_epoch"] = best.epoch
             row["seconds"] = time.perf_counter() - t0
             history.append(row)

@@ -5,7 +5,7 @@ Shared by the beat trainer (:mod:`.trainer`) and the rhythm window trainer
 
     best = BestEpoch(min_delta=1e-4)
     for epoch in ...:
-        best.offer(epoch, val_score, state=cpu_state(ema_model))   # score None: no validation, keep every epoch
+        best.offer(epoch, val_score, state=partial(cpu_state, ema_model))  # score None: no validation, keep every epoch
         if best.exhausted(patience): break
     model.load_state_dict(best.kept["state"])
 """
@@ -13,6 +13,7 @@ Shared by the beat trainer (:mod:`.trainer`) and the rhythm window trainer
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from torch import nn
@@ -35,9 +36,11 @@ class BestEpoch:
         self.kept: dict[str, Any] = {}
         self.bad = 0
 
-    def offer(self, epoch: int, score: float | None, **kept: Any) -> bool:
-        """Record ``epoch``; keep ``kept`` (weights, metrics) when ``score`` beats the best by ``min_delta``.
+    def offer(self, epoch: int, score: float | None, **keep: Callable[[], Any]) -> bool:
+        """Record ``epoch``; when ``score`` beats the best by ``min_delta``, call each ``keep`` function
+        (e.g. a copy of the weights) and keep its result in ``kept`` under the same name.
 
+        The functions run only for a kept epoch, so weights are copied only when they improve.
         ``score=None`` (no validation data) always counts as a gain, so the last epoch is kept.
         Returns whether the epoch was kept.
         """
@@ -45,7 +48,7 @@ class BestEpoch:
         if improved:
             if score is not None:
                 self.score = float(score)
-            self.epoch, self.kept, self.bad = int(epoch), dict(kept), 0
+            self.epoch, self.kept, self.bad = int(epoch), {k: f() for k, f in keep.items()}, 0
         else:
             self.bad += 1
         return improved

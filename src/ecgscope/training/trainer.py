@@ -17,6 +17,7 @@ import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -337,7 +338,8 @@ def fit(
                 row["val_accuracy"] = metrics["accuracy"]
                 for c, v in metrics["f1"].items():
                     row[f"val_f1_{c}"] = "" if v is None else v
-            best.offer(epoch, score, state=cpu_state(judged), raw=cpu_state(module), metrics=metrics)
+            best.offer(epoch, score, state=partial(cpu_state, judged), raw=partial(cpu_state, module),
+                       metrics=partial(dict, metrics))
             row["best_epoch"] = best.epoch
             row["seconds"] = time.perf_counter() - t0
             history.append(row)
