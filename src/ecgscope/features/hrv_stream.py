@@ -106,14 +106,26 @@ def hrv_feature_names(af: bool = False) -> tuple[str, ...]:
     return HRV_FEATURE_NAMES + (AF_FEATURES if af else ())
 
 
-def _af_features(r: np.ndarray, fs: float) -> np.ndarray:
-    """The :data:`AF_FEATURES` of R peaks ``r`` (NaN where undefined)."""
-    out = np.full(len(AF_FEATURES), np.nan)
-    out[:3] = rr_statistics(r, fs)[5:8]
-    series = _series(r, fs) if r.size >= MIN_INTERVALS + 1 else None
-    if series is not None and series.nn.size >= MIN_INTERVALS:
-        out[3] = float(np.mean(np.abs(np.diff(series.nn)) > 0.1 * np.median(series.nn)))
+def _rr_shape(series) -> np.ndarray:
+    """``madsd_norm``, ``shannon_entropy``, ``turning_point_ratio`` of an NN series (NaN where undefined)."""
+    out = np.full(3, np.nan)
+    nn = series.nn
+    d = np.abs(series.successive_diff)
+    out[0] = float(np.median(d) / np.median(nn)) if d.size else np.nan
+    counts, _ = np.histogram(nn, bins=16, range=(nn.min(), nn.max()) if nn.max() > nn.min() else None)
+    p = counts[counts > 0] / counts.sum()
+    out[1] = float(-(p * np.log(p)).sum() / math.log(16))
+    if nn.size >= 3:
+        mid, left, right = nn[1:-1], nn[:-2], nn[2:]
+        turning = ((mid > left) & (mid > right)) | ((mid < left) & (mid < right))
+        out[2] = float(turning.mean())
     return out
+
+
+def _af_features(series) -> np.ndarray:
+    """The :data:`AF_FEATURES` of an NN series with at least :data:`MIN_INTERVALS` intervals."""
+    share = float(np.mean(np.abs(np.diff(series.nn)) > 0.1 * np.median(series.nn)))
+    return np.append(_rr_shape(series), share)
 
 
 def hrv_vector(rpeaks, fs: float, duration_s: float | None = None,
@@ -137,7 +149,7 @@ def hrv_vector(rpeaks, fs: float, duration_s: float | None = None,
     n = len(HRV_FEATURE_NAMES)
     values = np.full(n, np.nan)
     r = np.asarray(rpeaks, dtype=np.int64).reshape(-1)
-    extra = _af_features(r, fs) if af else np.zeros(0)
+    extra = np.full(len(AF_FEATURES) if af else 0, np.nan)
     if r.size >= MIN_INTERVALS + 1:
         series = _series(r, fs)
         if series is not None and series.nn.size >= MIN_INTERVALS:
@@ -154,8 +166,8 @@ def hrv_vector(rpeaks, fs: float, duration_s: float | None = None,
             if duration_s is not None and duration_s > 0:
                 found["BeatRate"] = 60.0 * r.size / float(duration_s)
             values = np.array([found.get(k, np.nan) for k in HRV_FEATURE_NAMES], dtype=np.float64)
-    if not np.isfinite(values).any():  # too few intervals: the whole vector is unmeasured
-        extra = np.full(extra.size, np.nan)
+            if af:
+                extra = _af_features(series)
     values = np.concatenate([values, extra])
     mask = np.isfinite(values)
     return np.where(mask, values, 0.0).astype(np.float32), mask
@@ -172,19 +184,10 @@ def rr_statistics(rpeaks, fs: float) -> np.ndarray:
     series = _series(r, fs)
     if series is None or series.nn.size < 2:
         return out.astype(np.float32)
-    nn = series.nn
     t = hrv_time(series, tinn=False)
-    d = np.abs(series.successive_diff)
     out[0], out[1], out[2] = t["MeanNN"] / 1000.0, t["SDNN"] / 1000.0, t["RMSSD"] / 1000.0
     out[3], out[4] = t["pNN50"] / 100.0, t["CVNN"]
-    out[5] = float(np.median(d) / np.median(nn)) if d.size else np.nan
-    counts, _ = np.histogram(nn, bins=16, range=(nn.min(), nn.max()) if nn.max() > nn.min() else None)
-    p = counts[counts > 0] / counts.sum()
-    out[6] = float(-(p * np.log(p)).sum() / math.log(16))
-    if nn.size >= 3:
-        mid, left, right = nn[1:-1], nn[:-2], nn[2:]
-        turning = ((mid > left) & (mid > right)) | ((mid < left) & (mid < right))
-        out[7] = float(turning.mean())
+    out[5:8] = _rr_shape(series)
     return out.astype(np.float32)
 
 
