@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import sys
+from pathlib import Path
 
 from ecgscope import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def environment(*modules) -> dict:
@@ -15,3 +20,15 @@ def environment(*modules) -> dict:
     env |= {"machine": platform.machine(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
             "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
     return env
+
+
+def write_result(path: Path, name: str, argv: list[str] | None, **fields) -> None:
+    """Write ``{"benchmark": name, "command": ..., **fields}`` as JSON to ``path`` and say where.
+
+    ``command`` is ``python benchmarks/<name>.py`` with ``argv`` (default: this process's arguments).
+    """
+    args = argv if argv is not None else sys.argv[1:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"benchmark": name, "command": f"python benchmarks/{name}.py " + " ".join(args),
+                                **fields}, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

@@ -18,15 +18,13 @@ Prints a Markdown table and writes ``benchmarks/results/minirocket_speed.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import environment
+from _common import environment, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,18 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {100 * agree:.3f} % of features identical to aeon's (ours with aeon's parameters)")
     print(f"load average before / after: {load_before[0]:.1f} / {load_after[0]:.1f}")
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "benchmark": "minirocket_speed",
-        "command": "python benchmarks/minirocket_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "repeat": args.repeat,
-        "num_features": args.num_features,
-        "warm_up": "one untimed call of every case first (excludes numba JIT compile)",
-        **environment(torch, aeon, numba),
-        "load_average_before_after": [load_before[0], load_after[0]],
-        "rows": rows,
-    }, indent=2) + "\n")
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    write_result(args.out, "minirocket_speed", argv, repeat=args.repeat, num_features=args.num_features,
+                 warm_up="one untimed call of every case first (excludes numba JIT compile)",
+                 **environment(torch, aeon, numba), load_average_before_after=[load_before[0], load_after[0]],
+                 rows=rows)
     return 0
 
 

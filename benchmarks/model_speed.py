@@ -16,7 +16,6 @@ Prints a Markdown table and writes ``benchmarks/results/model_speed.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import environment
+from _common import environment, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW, LEADS, CLASSES, N_RR, BATCH = 256, 1, 5, 4, 256
@@ -147,16 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             cells += [f"{r['cuda_ms_per_1000']:.2f}"]
         print("| " + " | ".join(cells) + " |")
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "benchmark": "model_speed",
-        "command": "python benchmarks/model_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "setup": {"window": WINDOW, "leads": LEADS, "classes": CLASSES, "n_rr": N_RR, "batch": BATCH,
-                  "repeat": args.repeat},
-        **environment(torch),
-        "rows": rows,
-    }, indent=2) + "\n")
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    write_result(args.out, "model_speed", argv,
+                 setup={"window": WINDOW, "leads": LEADS, "classes": CLASSES, "n_rr": N_RR, "batch": BATCH,
+                        "repeat": args.repeat},
+                 **environment(torch), rows=rows)
     return 0
 
 

@@ -15,14 +15,13 @@ Prints a table and writes ``benchmarks/results/read_speed.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import environment, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("ECGSCOPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -97,20 +96,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import wfdb
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "benchmark": "read_speed",
-        "command": "python benchmarks/read_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "repeat": args.repeat,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "wfdb": wfdb.__version__,
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "headline": headline,
-        "rows": rows,
-    }, indent=2) + "\n")
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    write_result(args.out, "read_speed", argv, repeat=args.repeat, **environment(np, wfdb), headline=headline,
+                 rows=rows)
     return 0 if headline["passes"] else 3
 
 
