@@ -224,13 +224,14 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         config = dataclasses.replace(config, context_beats=0)
     beats = extract_beats(lead_record, config, positions=pos,
                           record_id=str(record.metadata.record_id or "record"))
+    temperature = card_temperature(clf.card)
     if fast:
         logits = clf.model.record_logits(beats.x, beats.rr, clf.card["normalisation"],
                                          batch_size=min(int(batch_size), 256))
-        probs = activate(logits, "softmax", card_temperature(clf.card)).numpy()
+        probs = activate(logits, "softmax", temperature).numpy()
     else:
         probs = predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size,
-                              temperature=card_temperature(clf.card))
+                              temperature=temperature)
     inside, finite = _valid(pos, record.n_samples, record.fs, clf.config, gaps)
     labels = np.asarray(clf.classes, dtype=object)[probs.argmax(axis=1)]
     if not finite.all():

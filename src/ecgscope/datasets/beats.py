@@ -49,7 +49,7 @@ RR_NAMES: tuple[str, ...] = (
 )
 #: The default :attr:`BeatDatasetConfig.rr_features`: every interval and ratio (``irregularity``, added
 #: later, is opt-in so configs written before it keep their meaning).
-DEFAULT_RR: tuple[str, ...] = RR_NAMES[:10]
+DEFAULT_RR: tuple[str, ...] = tuple(name for name in RR_NAMES if name != "irregularity")
 _BEAT_NORMALISATIONS = (None, "zscore", "record", "median")
 _PACED_CODES = ("/",)
 
