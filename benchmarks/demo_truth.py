@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/demo_truth.py                 # seeds 0-19
     .venv/bin/python benchmarks/demo_truth.py --seeds 50
+    .venv/bin/python benchmarks/demo_truth.py --rhythm-model runs/candidate --out /tmp/candidate.json
 
 Each seed simulates the 5-min demo record (:func:`ecgscope.synthesis.simulate_demo`:
 PVCs, couplets, bigeminy, APCs, AF from 170 to 235 s, 24 dB noise) and
@@ -57,8 +58,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1")
     ap.add_argument("--out", default="benchmarks/results/demo_truth.json")
+    ap.add_argument("--rhythm-model", default="default", help="shipped name or checkpoint folder (a candidate)")
     args = ap.parse_args()
-    modes = {"rule": None, "rhythm model": ModelRhythmDetector("default")}
+    modes = {"rule": None, "rhythm model": ModelRhythmDetector(args.rhythm_model)}
     rows = []
     for seed in range(args.seeds):
         record = simulate_demo(seed=seed)

@@ -68,6 +68,13 @@ ABLATIONS = {
     "ramba-uncalibrated": ("ramba", {"calibration": None}),
     # the shipped config + the AF irregularity features in the HRV token (features.hrv_stream.AF_FEATURES)
     "ramba-af-hrv": ("ramba", {"hrv_af": True}),
+    # the shipped config + the HRV vector of 60 s centred on each window (the whole record for most of CinC)
+    "ramba-hrv-context": ("ramba", {"hrv_context_s": 60.0}),
+    # + the beat-shape ectopy features (features.ectopy) in the window and context vectors
+    "ramba-hrv-context-ectopy": ("ramba", {"hrv_context_s": 60.0, "hrv_ectopy": True}),
+    # the best measured configuration (conv only, 5x steps) + the same context
+    "ramba-no-ssm-equal-time-hrv-context": ("ramba", {"ssm": False, "max_steps_per_epoch": 200,
+                                                      "hrv_context_s": 60.0}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.

@@ -141,16 +141,24 @@ def test_window_losses():
     assert RhythmTrainConfig.from_options({"epochs": 2, "unrelated": 1}).epochs == 2
 
 
-def test_af_hrv_features_widen_the_hrv_token_and_reach_the_card(sim_set, tmp_path):
+@pytest.mark.parametrize("extra", [{"hrv_af": True}, {"hrv_context_s": 6.0},
+                                   {"hrv_ectopy": True, "hrv_context_s": 6.0}])
+def test_hrv_options_widen_the_hrv_token_and_reach_the_card(sim_set, tmp_path, extra):
+    from ecgscope.features.ectopy import ECTOPY_FEATURES
     from ecgscope.features.hrv_stream import AF_FEATURES, HRV_FEATURE_NAMES
 
     torch.set_num_threads(1)
     opts = dict(d_model=8, n_layers=1, heads=2, headdim=8, minirocket_features=0, ssm=False, **{**FAST, "epochs": 1})
-    est = create_rhythm_estimator("ramba", hrv_af=True, **opts).fit(sim_set)
-    assert est.spec.hrv_af and est.net_.n_hrv == len(HRV_FEATURE_NAMES) + len(AF_FEATURES)
-    card = read_rhythm_card(est.save(tmp_path / "af"))
-    assert card["hrv"]["features"][-len(AF_FEATURES):] == list(AF_FEATURES)
-    again = load_rhythm_estimator(tmp_path / "af")
+    est = create_rhythm_estimator("ramba", **extra, **opts).fit(sim_set)
+    span = HRV_FEATURE_NAMES + (ECTOPY_FEATURES if "hrv_ectopy" in extra else ())
+    tail = AF_FEATURES if "hrv_af" in extra else tuple(f"{n}@6s" for n in span)
+    assert est.net_.n_hrv == len(span) + len(tail) == len(est.spec.hrv_names)
+    card = read_rhythm_card(est.save(tmp_path / "opt"))
+    assert card["hrv"]["features"][-len(tail):] == list(tail)
+    again = load_rhythm_estimator(tmp_path / "opt")
+    assert again.spec == est.spec
     assert np.array_equal(again.predict_proba(sim_set), est.predict_proba(sim_set))
     plain = create_rhythm_estimator("ramba", **opts)
-    assert not plain.spec.hrv_af and not create_rhythm_estimator("ramba", hrv=False, hrv_af=True, **opts).spec.hrv_af
+    assert plain.spec.hrv_names == HRV_FEATURE_NAMES
+    off = create_rhythm_estimator("ramba", hrv=False, **extra, **opts).spec
+    assert not off.hrv_af and not off.hrv_ectopy and off.hrv_context_s == 0.0

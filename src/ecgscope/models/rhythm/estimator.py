@@ -98,6 +98,16 @@ class WindowRhythmEstimator:
         """Whether those vectors end with the AF irregularity features (:data:`~ecgscope.features.hrv_stream.AF_FEATURES`)."""
         return False
 
+    @property
+    def hrv_context_s(self) -> float:
+        """Seconds of context HRV appended to each window's HRV vector (0: none)."""
+        return 0.0
+
+    @property
+    def uses_ectopy_features(self) -> bool:
+        """Whether the HRV vectors include the beat-shape ectopy features (:mod:`ecgscope.features.ectopy`)."""
+        return False
+
     def _build_net(self, n_leads: int, train: WindowTable) -> nn.Module:
         """A new network; may fit parts of it on the training windows ``train`` (never on others)."""
         raise NotImplementedError
@@ -121,7 +131,7 @@ class WindowRhythmEstimator:
         o = self.options
         band = None if o["bandpass"] is None else tuple(o["bandpass"])
         return WindowSpec(float(o["fs"]), float(o["window_s"]), float(o["hop_s"]), band, self.uses_hrv,
-                          self.uses_af_features)
+                          self.uses_af_features, self.hrv_context_s, self.uses_ectopy_features)
 
     def _encode(self, labels) -> np.ndarray:
         lookup = {c: i for i, c in enumerate(self.classes_)}

@@ -6,7 +6,11 @@ into one :class:`WindowTable`: every record is resampled to the model's
 detected once on the whole conditioned record, and it is cut into windows
 (:mod:`.windows`); each window gets the HRV vector and missing-value mask of
 the R peaks inside it (:func:`ecgscope.features.hrv_stream.hrv_vector`) and
-is z-scored per lead. Nothing here is fitted, so results are memoised per
+is z-scored per lead. With ``hrv_context_s`` the HRV vector is followed by a
+second one over a longer stretch centred on the window (shifted to stay inside
+the record, and the whole record when it is shorter): ten seconds hold about a
+dozen RR intervals, too few for stable variability estimates, and the context
+gives each window the rhythm around it without mixing a whole Holter record. Nothing here is fitted, so results are memoised per
 (signal bytes, settings) in this process: cross-validation folds that share
 records condition them once.
 """
@@ -21,7 +25,7 @@ from ...errors import ConfigError
 from ._memo import ArrayMemo
 from .windows import cut_windows, standardise_windows
 
-__all__ = ["WindowSpec", "WindowTable", "clear_memo", "window_table"]
+__all__ = ["WindowSpec", "WindowTable", "clear_memo", "context_spans", "window_table"]
 
 _MEMO = ArrayMemo(200_000)  # records; a CinC 2017 run holds ~6.4k
 
@@ -29,7 +33,9 @@ _MEMO = ArrayMemo(200_000)  # records; a CinC 2017 run holds ~6.4k
 @dataclass(frozen=True)
 class WindowSpec:
     """How records become windows: model ``fs``, ``window_s``, ``hop_s``, ``bandpass`` (Hz or None), ``hrv``,
-    and ``hrv_af`` (append the AF irregularity features to each window's HRV vector)."""
+    ``hrv_af`` (append the AF irregularity features to each window's HRV vector), ``hrv_ectopy`` (append the
+    beat-shape ectopy features, :mod:`ecgscope.features.ectopy`) and ``hrv_context_s`` (> 0: append the same
+    vector over that many seconds centred on the window)."""
 
     fs: float = 100.0
     window_s: float = 10.0
@@ -37,11 +43,15 @@ class WindowSpec:
     bandpass: tuple[float, float] | None = (0.5, 40.0)
     hrv: bool = True
     hrv_af: bool = False
+    hrv_context_s: float = 0.0
+    hrv_ectopy: bool = False
 
     def __post_init__(self) -> None:
         if not (self.fs > 0 and self.window_s > 0 and self.hop_s > 0):
             raise ConfigError(f"fs={self.fs}, window_s={self.window_s}, hop_s={self.hop_s} must be positive",
                               fix="e.g. fs=100, window_s=10, hop_s=5")
+        if not self.hrv_context_s >= 0:
+            raise ConfigError(f"hrv_context_s={self.hrv_context_s} must be >= 0", fix="e.g. 60 (0: no context)")
         if self.bandpass is not None:
             object.__setattr__(self, "bandpass", tuple(float(v) for v in self.bandpass))
 
@@ -54,6 +64,25 @@ class WindowSpec:
     def hop(self) -> int:
         """Hop in samples at ``fs``."""
         return max(1, round(self.hop_s * self.fs))
+
+    @property
+    def span_names(self) -> tuple[str, ...]:
+        """Names of the vector computed over one span (the window, or its context); empty without HRV."""
+        from ...features.ectopy import ECTOPY_FEATURES
+        from ...features.hrv_stream import hrv_feature_names
+
+        if not self.hrv:
+            return ()
+        return hrv_feature_names(self.hrv_af) + (ECTOPY_FEATURES if self.hrv_ectopy else ())
+
+    @property
+    def hrv_names(self) -> tuple[str, ...]:
+        """Names of the HRV columns of a :class:`WindowTable`: :attr:`span_names`, then with ``hrv_context_s``
+        the same suffixed ``@<s>s``."""
+        names = self.span_names
+        if self.hrv_context_s > 0:
+            names += tuple(f"{n}@{self.hrv_context_s:g}s" for n in names)
+        return names
 
 
 @dataclass
@@ -95,22 +124,46 @@ def condition(signal: np.ndarray, fs: float, spec: WindowSpec) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def _window_hrv(rpeaks: np.ndarray, starts: np.ndarray, spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
+def _hrv_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray,
+              spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
+    """HRV (and ectopy) vectors and masks of the R peaks inside each ``[start, end)`` sample span of ``x``."""
     from ...errors import ECGScopeError
+    from ...features.ectopy import ectopy_vector
     from ...features.hrv_stream import hrv_feature_names, hrv_vector
 
     width = len(hrv_feature_names(spec.hrv_af))
-    rows, masks = [], []
-    missing = np.zeros(width, np.float32), np.zeros(width, bool)
-    for s in starts.tolist():
-        inside = rpeaks[(rpeaks >= s) & (rpeaks < s + spec.window)] - s
+    values = np.zeros((len(spans), len(spec.span_names)), np.float32)
+    masks = np.zeros(values.shape, bool)
+    for i, (start, end) in enumerate(spans.tolist()):
+        inside = rpeaks[(rpeaks >= start) & (rpeaks < end)] - start
         try:
-            values, mask = hrv_vector(inside, spec.fs, duration_s=spec.window_s, af=spec.hrv_af)
-        except ECGScopeError:  # beats too irregular to clean (noise): the window's HRV is unmeasured
-            values, mask = missing
-        rows.append(np.asarray(values, np.float32))
-        masks.append(np.asarray(mask, bool))
-    return np.stack(rows), np.stack(masks)
+            values[i, :width], masks[i, :width] = hrv_vector(inside, spec.fs, duration_s=(end - start) / spec.fs,
+                                                             af=spec.hrv_af)
+        except ECGScopeError:  # beats too irregular to clean (noise): the span's HRV is unmeasured
+            pass
+        if spec.hrv_ectopy:
+            values[i, width:], masks[i, width:] = ectopy_vector(x[:, start:end], inside, spec.fs)
+    return values, masks
+
+
+def context_spans(starts: np.ndarray, n_samples: int, spec: WindowSpec) -> np.ndarray:
+    """``(n, 2)`` sample spans of ``spec.hrv_context_s`` centred on each window, shifted to lie inside the record
+    (the whole record when it is shorter)."""
+    length = min(round(spec.hrv_context_s * spec.fs), int(n_samples))
+    centre = np.asarray(starts, np.int64) + spec.window // 2
+    begin = np.clip(centre - length // 2, 0, max(0, int(n_samples) - length))
+    return np.stack([begin, begin + length], 1)
+
+
+def _window_hrv(x: np.ndarray, rpeaks: np.ndarray, starts: np.ndarray,
+                spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window HRV vectors (and, with ``hrv_context_s``, context ones) of the conditioned record ``x``."""
+    starts = np.asarray(starts, np.int64)
+    values, masks = _hrv_rows(x, rpeaks, np.stack([starts, starts + spec.window], 1), spec)
+    if spec.hrv_context_s > 0:
+        cv, cm = _hrv_rows(x, rpeaks, context_spans(starts, x.shape[-1], spec), spec)
+        values, masks = np.concatenate([values, cv], 1), np.concatenate([masks, cm], 1)
+    return values, masks
 
 
 def _one_record(signal: np.ndarray, fs: float, spec: WindowSpec) -> tuple:
@@ -123,7 +176,7 @@ def _one_record(signal: np.ndarray, fs: float, spec: WindowSpec) -> tuple:
             rpeaks = find_rpeaks(x, spec.fs, nan_policy="mask")
         except Exception:  # noqa: BLE001 - a record the detector cannot handle has no beats, not a crash
             rpeaks = np.zeros(0, np.int64)
-        hrv, mask = _window_hrv(np.asarray(rpeaks, np.int64), starts, spec)
+        hrv, mask = _window_hrv(x, np.asarray(rpeaks, np.int64), starts, spec)
     else:
         hrv = np.zeros((starts.size, 0), np.float32)
         mask = np.zeros((starts.size, 0), bool)

@@ -32,6 +32,9 @@ the model's rate (100 Hz by default):
 5. **HRV token** (rhythm): the window's HRV vector (RR statistics, Poincare,
    irregularity; :func:`ecgscope.features.hrv_stream.hrv_vector`), z-scored,
    with its missing-value mask, through a small MLP to one token. Ablation ``hrv=False``.
+   ``hrv_ectopy`` appends the beat-shape ectopy features (:mod:`ecgscope.features.ectopy`);
+   ``hrv_context_s`` (> 0) appends the same vector over that many seconds centred
+   on the window to the same token's input (:mod:`.preprocess`).
 6. **Bidirectional cross-attention**: the signal tokens attend to the
    [MiniRocket, HRV] tokens and those attend back to the signal tokens (pre-norm,
    residual), then a feed-forward layer.
@@ -272,14 +275,15 @@ class RambaEstimator(WindowRhythmEstimator):
     :data:`.estimator.COMMON_DEFAULTS`): ``d_model``, ``n_layers``, ``d_state``,
     ``kernels``, ``stride``, ``heads``, ``dropout``; ablation switches ``ssm``
     (False: conv only), ``minirocket_features`` (0: no MiniRocket stream), ``hrv``
-    (False: no HRV token); ``mr_tokens``, ``mr_fit_windows`` (training windows
+    (False: no HRV token); ``hrv_af`` (AF irregularity features), ``hrv_ectopy``
+    (beat-shape ectopy features), ``hrv_context_s`` (context HRV, seconds); ``mr_tokens``, ``mr_fit_windows`` (training windows
     MiniRocket's biases are drawn from).
     """
 
     extra_defaults: ClassVar[dict[str, Any]] = {"d_model": 32, "n_layers": 2, "d_state": 16, "expand": 1, "headdim": 16, "chunk_size": 32,
                       "kernels": (7, 15, 31), "stride": 8, "ssm": True, "minirocket_features": 504,
                       "mr_tokens": 4, "mr_decimate": 2, "mr_fit_windows": 2000, "hrv": True, "hrv_af": False,
-                      "heads": 4, "dropout": 0.1}
+                      "hrv_context_s": 0.0, "hrv_ectopy": False, "heads": 4, "dropout": 0.1}
     _NET_KEYS = ("d_model", "n_layers", "d_state", "expand", "headdim", "chunk_size", "kernels", "stride", "ssm",
                  "mr_tokens", "mr_decimate", "heads", "dropout")
 
@@ -294,6 +298,14 @@ class RambaEstimator(WindowRhythmEstimator):
     @property
     def uses_af_features(self) -> bool:
         return self.uses_hrv and bool(self.options["hrv_af"])
+
+    @property
+    def hrv_context_s(self) -> float:
+        return float(self.options["hrv_context_s"] or 0.0) if self.uses_hrv else 0.0
+
+    @property
+    def uses_ectopy_features(self) -> bool:
+        return self.uses_hrv and bool(self.options["hrv_ectopy"])
 
     def _rebuild_net(self, kwargs: dict) -> nn.Module:
         return RambaNet(**kwargs)
@@ -350,10 +362,10 @@ class RambaEstimator(WindowRhythmEstimator):
                                    "fit_windows": int(o["mr_fit_windows"]), "random_state": int(o["seed"]),
                                    "fitted_on": "training windows of the training records only"}
         if net is not None and net.n_hrv:
-            from ...features.hrv_stream import hrv_feature_names
-
-            extra["hrv"] = {"features": list(hrv_feature_names(self.uses_af_features)), "rpeaks": "ecgscope detector on the conditioned "
-                            "record at the model fs", "per": "window"}
+            context = self.hrv_context_s
+            extra["hrv"] = {"features": list(self.spec.hrv_names), "rpeaks": "ecgscope detector on the conditioned "
+                            "record at the model fs",
+                            "per": f"window, then {context:g} s centred on it (inside the record)" if context else "window"}
         return extra
 
 

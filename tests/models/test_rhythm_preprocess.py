@@ -1,0 +1,51 @@
+"""Rhythm windows: the optional context HRV vector next to each window's own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecgscope.errors import ConfigError
+from ecgscope.features.hrv_stream import HRV_FEATURE_NAMES, hrv_vector
+from ecgscope.models.rhythm.preprocess import WindowSpec, context_spans, window_table
+
+
+def test_context_spans_are_centred_and_stay_inside_the_record():
+    spec = WindowSpec(fs=100.0, window_s=10.0, hop_s=10.0, hrv_context_s=60.0)
+    starts = np.array([0, 1000, 3000, 6000, 9000])
+    spans = context_spans(starts, 10_000, spec)
+    assert (spans[:, 1] - spans[:, 0] == 6000).all()
+    assert spans[:, 0].min() == 0 and spans[:, 1].max() == 10_000
+    assert spans[2].tolist() == [500, 6500]  # the window [3000, 4000) sits in the middle
+    short = context_spans(np.array([0, 1000]), 2500, spec)  # a 25-s record: its whole length
+    assert short.tolist() == [[0, 2500], [0, 2500]]
+
+
+def test_context_spec_validates_and_names_its_columns():
+    with pytest.raises(ConfigError):
+        WindowSpec(hrv_context_s=-1.0)
+    spec = WindowSpec(hrv_context_s=60.0)
+    n = len(HRV_FEATURE_NAMES)
+    assert spec.hrv_names[:n] == HRV_FEATURE_NAMES and spec.hrv_names[n] == "MeanNN@60s"
+    assert WindowSpec().hrv_names == HRV_FEATURE_NAMES and WindowSpec(hrv=False).hrv_names == ()
+
+
+def test_context_hrv_is_the_hrv_of_the_span_around_each_window():
+    from ecgscope.signal.rpeaks import find_rpeaks
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=40.0, fs=100.0, heart_rate=70, leads=("II",), af_episodes=[(20.0, 40.0, 110.0)],
+                   seed=3)
+    plain = WindowSpec(fs=100.0, window_s=10.0, hop_s=10.0, bandpass=None)
+    spec = WindowSpec(fs=100.0, window_s=10.0, hop_s=10.0, bandpass=None, hrv_context_s=20.0)
+    t0, t1 = (window_table([rec.signal], 100.0, s, memo=False) for s in (plain, spec))
+    n = len(HRV_FEATURE_NAMES)
+    assert t1.hrv.shape == (4, 2 * n) and np.array_equal(t1.hrv[:, :n], t0.hrv)
+    rpeaks = find_rpeaks(rec.signal.astype(np.float32), 100.0, nan_policy="mask")
+    for i, (a, b) in enumerate(context_spans(np.array([0, 1000, 2000, 3000]), 4000, spec)):
+        values, mask = hrv_vector(rpeaks[(rpeaks >= a) & (rpeaks < b)] - a, 100.0, duration_s=(b - a) / 100.0)
+        assert np.array_equal(t1.hrv_mask[i, n:], mask)
+        assert np.allclose(t1.hrv[i, n:][mask], np.asarray(values, np.float32)[mask])
+    # the sinus-only context of the first window is more regular than the one straddling the AF onset
+    sdnn = HRV_FEATURE_NAMES.index("SDNN") + n
+    assert t1.hrv[0, sdnn] < t1.hrv[1, sdnn]
