@@ -54,27 +54,30 @@ OUT = ROOT / "benchmarks" / "results" / "rhythm_cv.json"
 RUNS = ROOT / "runs" / "rhythm-cv"
 CONFIGS = {"ramba": ROOT / "configs" / "rhythm" / "ramba.yaml",
            "resnet1d-rhythm": ROOT / "configs" / "rhythm" / "resnet1d.yaml"}
+#: The shipped config before it took a 60-s HRV context (2026-11-22): the rows measured before then.
+BEFORE_CONTEXT = {"hrv_context_s": 0.0}
 #: name -> (base configuration, option overrides): one stream switched off each.
 ABLATIONS = {
-    "ramba-no-minirocket": ("ramba", {"minirocket_features": 0}),
+    "ramba-no-minirocket": ("ramba", {**BEFORE_CONTEXT, "minirocket_features": 0}),
     "ramba-no-hrv": ("ramba", {"hrv": False}),
-    "ramba-no-ssm": ("ramba", {"ssm": False}),
+    "ramba-no-ssm": ("ramba", {**BEFORE_CONTEXT, "ssm": False}),
     "ramba-signal-only": ("ramba", {"minirocket_features": 0, "hrv": False}),
     # not an ablation: the shipped config with twice the step budget (is it under-trained?)
-    "ramba-2x-steps": ("ramba", {"epochs": 8, "max_steps_per_epoch": 60}),
+    "ramba-2x-steps": ("ramba", {**BEFORE_CONTEXT, "epochs": 8, "max_steps_per_epoch": 60}),
     # conv only with ~5x the steps: about the CPU time of the shipped (SSM) config
-    "ramba-no-ssm-equal-time": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
+    "ramba-no-ssm-equal-time": ("ramba", {**BEFORE_CONTEXT, "ssm": False, "max_steps_per_epoch": 200}),
     # the shipped config before temperature calibration (T = 1); the rows above were run before it existed
-    "ramba-uncalibrated": ("ramba", {"calibration": None}),
-    # the shipped config + the AF irregularity features in the HRV token (features.hrv_stream.AF_FEATURES)
-    "ramba-af-hrv": ("ramba", {"hrv_af": True}),
-    # the shipped config + the HRV vector of 60 s centred on each window (the whole record for most of CinC)
-    "ramba-hrv-context": ("ramba", {"hrv_context_s": 60.0}),
+    "ramba-uncalibrated": ("ramba", {**BEFORE_CONTEXT, "calibration": None}),
+    # + the AF irregularity features in the HRV token (features.hrv_stream.AF_FEATURES)
+    "ramba-af-hrv": ("ramba", {**BEFORE_CONTEXT, "hrv_af": True}),
+    # the shipped config without the 60-s HRV context (shipped until 2026-11-22)
+    "ramba-no-context": ("ramba", BEFORE_CONTEXT),
     # + the beat-shape ectopy features (features.ectopy) in the window and context vectors
-    "ramba-hrv-context-ectopy": ("ramba", {"hrv_context_s": 60.0, "hrv_ectopy": True}),
-    # the best measured configuration (conv only, 5x steps) + the same context
-    "ramba-no-ssm-equal-time-hrv-context": ("ramba", {"ssm": False, "max_steps_per_epoch": 200,
-                                                      "hrv_context_s": 60.0}),
+    "ramba-ectopy": ("ramba", {"hrv_ectopy": True}),
+    # the conv-only 5x-steps configuration with the context
+    "ramba-no-ssm-equal-time-context": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
+    # a sigmoid head (one-vs-rest): P(AF) is not shared with "Other" as in the softmax
+    "ramba-sigmoid": ("ramba", {"head": "sigmoid"}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
