@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/analyze_speed.py            # both cases
     .venv/bin/python benchmarks/analyze_speed.py --only 30min
+    .venv/bin/python benchmarks/analyze_speed.py --rhythm-model default --out benchmarks/results/analyze_speed_rhythm.json
 
 The 24-h record is a 30-min simulation (360 Hz, PVCs, APCs, AF) tiled 48
 times (simulating 24 h takes minutes; the analysis cost is the same). Peak
 memory is the process's resident high-water mark (``resource.getrusage``)
 minus the record itself; targets: 30 min <= 2 s, 24 h <= 60 s and <= 2 GB.
+``--rhythm-model`` runs AF detection with a rhythm model (``analyze --rhythm-model``)
+instead of the RR-irregularity rule; the targets are those of the default analysis.
 Writes ``benchmarks/results/analyze_speed.json`` and prints a table.
 """
 
@@ -49,7 +52,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=sorted(TARGETS), default=None)
     ap.add_argument("--out", default="benchmarks/results/analyze_speed.json")
+    ap.add_argument("--rhythm-model", default=None, help="shipped name or checkpoint folder (default: the rule)")
     args = ap.parse_args()
+    detector = None
+    if args.rhythm_model:
+        from ecgscope.analysis.rhythm import ModelRhythmDetector
+
+        detector = ModelRhythmDetector(args.rhythm_model)
     base = simulate(duration=1800.0, fs=360.0, heart_rate=75, pvc_rate=0.03, apc_rate=0.02, couplets=3,
                     af_episodes=[(600.0, 900.0, 105.0)], noise=24.0, seed=7)
     model = _beat_model()
@@ -60,7 +69,7 @@ def main() -> None:
         record = _record(duration, base)
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
-        report = analyze(record, beat_model=model)
+        report = analyze(record, beat_model=model, rhythm_model=detector)
         elapsed = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows.append({"case": name, "duration_s": duration, "fs": record.fs, "leads": record.n_leads,
@@ -69,6 +78,7 @@ def main() -> None:
                      "peak_rss_mb": round(peak, 1), "rss_before_mb": round(rss0, 1),
                      "signal_mb": round(record.signal.nbytes / 2**20, 1)})
     result = {"benchmark": "analyze_speed", "ecgscope": __version__, "beat_model": model,
+              "rhythm_model": args.rhythm_model,
               "python": platform.python_version(), "machine": platform.machine(),
               "cpu_count": __import__("os").cpu_count(), "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +87,8 @@ def main() -> None:
     for r in rows:
         print(f"{r['case']:<7}{r['beats']:>8}{r['seconds']:>9.2f}{r['target_s']:>8.0f}{r['peak_rss_mb']:>13.0f}"
               f"{r['signal_mb']:>11.0f}")
-    print(f"beat model: {model or 'none (unlabelled)'}; results -> {args.out}")
+    print(f"beat model: {model or 'none (unlabelled)'}; rhythm model: {args.rhythm_model or 'none (rule)'}; "
+          f"results -> {args.out}")
 
 
 if __name__ == "__main__":
