@@ -49,3 +49,18 @@ def test_context_hrv_is_the_hrv_of_the_span_around_each_window():
     # the sinus-only context of the first window is more regular than the one straddling the AF onset
     sdnn = HRV_FEATURE_NAMES.index("SDNN") + n
     assert t1.hrv[0, sdnn] < t1.hrv[1, sdnn]
+
+
+def test_windows_of_a_record_shorter_than_the_context_share_the_whole_record_hrv():
+    from ecgscope.signal.rpeaks import find_rpeaks
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=25.0, fs=100.0, heart_rate=80, leads=("II",), af_episodes=[(0.0, 25.0, 120.0)], seed=5)
+    spec = WindowSpec(fs=100.0, window_s=10.0, hop_s=10.0, bandpass=None, hrv_context_s=60.0)
+    table = window_table([rec.signal], 100.0, spec, memo=False)
+    n = len(HRV_FEATURE_NAMES)
+    rpeaks = find_rpeaks(rec.signal.astype(np.float32), 100.0, nan_policy="mask")
+    values, mask = hrv_vector(rpeaks, 100.0, duration_s=25.0)
+    assert len(table) == 3
+    for i in range(3):
+        assert np.array_equal(table.hrv_mask[i, n:], mask) and np.allclose(table.hrv[i, n:], values)

@@ -10,9 +10,9 @@ is z-scored per lead. With ``hrv_context_s`` the HRV vector is followed by a
 second one over a longer stretch centred on the window (shifted to stay inside
 the record, and the whole record when it is shorter): ten seconds hold about a
 dozen RR intervals, too few for stable variability estimates, and the context
-gives each window the rhythm around it without mixing a whole Holter record. Nothing here is fitted, so results are memoised per
-(signal bytes, settings) in this process: cross-validation folds that share
-records condition them once.
+gives each window the rhythm around it without mixing a whole Holter record.
+Nothing here is fitted, so results are memoised per (signal bytes, settings)
+in this process: cross-validation folds that share records condition them once.
 """
 
 from __future__ import annotations
@@ -160,9 +160,11 @@ def _window_hrv(x: np.ndarray, rpeaks: np.ndarray, starts: np.ndarray,
     """Per-window HRV vectors (and, with ``hrv_context_s``, context ones) of the conditioned record ``x``."""
     starts = np.asarray(starts, np.int64)
     values, masks = _hrv_rows(x, rpeaks, np.stack([starts, starts + spec.window], 1), spec)
-    if spec.hrv_context_s > 0:
-        cv, cm = _hrv_rows(x, rpeaks, context_spans(starts, x.shape[-1], spec), spec)
-        values, masks = np.concatenate([values, cv], 1), np.concatenate([masks, cm], 1)
+    if spec.hrv_context_s > 0:  # windows of a record shorter than the context share one span: compute it once
+        spans, which = np.unique(context_spans(starts, x.shape[-1], spec), axis=0, return_inverse=True)
+        cv, cm = _hrv_rows(x, rpeaks, spans, spec)
+        which = np.asarray(which).reshape(-1)
+        values, masks = np.concatenate([values, cv[which]], 1), np.concatenate([masks, cm[which]], 1)
     return values, masks
 
 
