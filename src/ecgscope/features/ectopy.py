@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..signal.heart_rate_variability import NN_LIMITS_MS
+
 __all__ = ["ECTOPY_FEATURES", "HALF_WIDTH_S", "MIN_BEATS", "MIN_CORRELATION", "ectopy_vector"]
 
 #: Names of the :func:`ectopy_vector` entries, in order.
@@ -44,7 +46,6 @@ HALF_WIDTH_S = 0.1
 MIN_CORRELATION = 0.85
 #: Fewer complete beats than this leave every value unmeasured.
 MIN_BEATS = 4
-_RR_LIMITS_S = (0.25, 2.5)  # the physiological limits of the HRV stream
 
 
 def _shapes(x: np.ndarray, r: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +80,7 @@ def ectopy_vector(signal, rpeaks, fs: float) -> tuple[np.ndarray, np.ndarray]:
         deviant = np.zeros(r.size, bool)  # beats too near the edge to compare count as alike
         deviant[complete] = (corr < MIN_CORRELATION) | (ratio < 0.5) | (ratio > 2.0)
         rr = np.diff(r) / float(fs)
-        valid = (rr >= _RR_LIMITS_S[0]) & (rr <= _RR_LIMITS_S[1])
+        valid = (rr >= NN_LIMITS_MS[0] / 1000) & (rr <= NN_LIMITS_MS[1] / 1000)
         alike = valid & ~deviant[:-1] & ~deviant[1:]
         values[0] = deviant[complete].mean()
         values[1] = np.median(corr)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SignalError
-from ._hrv.clean import CLEAN_METHODS, NORMAL_LABELS, NNSeries, clean_nn as _clean_nn
+from ._hrv.clean import CLEAN_METHODS, NN_LIMITS_MS, NORMAL_LABELS, NNSeries, clean_nn as _clean_nn
 from ._hrv.frequency import BANDS, FREQ_METHODS, frequency_indices, nn_psd
 from ._hrv.nonlinear import dfa, nonlinear_indices, sample_entropy
 from ._hrv.time_domain import time_indices
@@ -57,7 +57,7 @@ def nn_series(rpeaks=None, fs: float | None = None, *, rr=None, labels=None, cle
 
 
 def clean_nn(rr, labels=None, *, method: str = "lipponen", correction: str = "interpolate", time=None,
-             limits: tuple[float, float] = (250.0, 2500.0), normal_labels=NORMAL_LABELS) -> NNSeries:
+             limits: tuple[float, float] = NN_LIMITS_MS, normal_labels=NORMAL_LABELS) -> NNSeries:
     """Clean RR intervals (ms) into an NN series: artefact/ectopic detection and correction.
 
     Methods ``"lipponen"`` (Lipponen & Tarvainen, J. Med. Eng. Technol. 43(3), 2019),

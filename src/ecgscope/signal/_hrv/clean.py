@@ -35,9 +35,11 @@ from scipy.ndimage import median_filter
 
 from ...errors import SignalError
 
-__all__ = ["NNSeries", "clean_nn", "CLEAN_METHODS", "NORMAL_LABELS"]
+__all__ = ["NNSeries", "clean_nn", "CLEAN_METHODS", "NN_LIMITS_MS", "NORMAL_LABELS"]
 
 CLEAN_METHODS = ("lipponen", "median", "none")
+#: Physiologically plausible RR interval range (ms); intervals outside it are artefacts.
+NN_LIMITS_MS = (250.0, 2500.0)
 #: Beat labels counted as normal (sinus) beats: MIT-BIH N, L, R, e, j and AAMI "N".
 NORMAL_LABELS = frozenset({"N", "L", "R", "e", "j"})
 
@@ -135,7 +137,7 @@ def clean_nn(
     method: str = "lipponen",
     correction: str = "interpolate",
     time=None,
-    limits: tuple[float, float] = (250.0, 2500.0),
+    limits: tuple[float, float] = NN_LIMITS_MS,
     normal_labels=NORMAL_LABELS,
 ) -> NNSeries:
     """Turn RR intervals (ms) into a cleaned NN series (see the module docstring).
