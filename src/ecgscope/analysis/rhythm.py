@@ -49,6 +49,11 @@ _SHIPPED = "rhythm-default"
 _AF_CLASSES = ("A", "AF")  # CinC 2017 "A", or a binary AF model's "AF"
 
 
+def _af_class(classes) -> Optional[str]:
+    """The class of ``classes`` standing for atrial fibrillation, if any."""
+    return next((c for c in _AF_CLASSES if c in classes), None)
+
+
 # ------------------------------------------------------------------ models
 @dataclass(frozen=True, eq=False)
 class RhythmModel:
@@ -67,7 +72,7 @@ class RhythmModel:
     @property
     def af_class(self) -> Optional[str]:
         """The class standing for atrial fibrillation (``"A"`` for CinC 2017 models), if any."""
-        return next((c for c in _AF_CLASSES if c in self.classes), None)
+        return _af_class(self.classes)
 
     @property
     def n_leads(self) -> int:
@@ -154,7 +159,7 @@ class RhythmResult:
     @property
     def af_probability(self) -> Optional[float]:
         """Record-level P(AF) (the ``A`` / ``AF`` class), None for a model without one."""
-        cls = next((c for c in _AF_CLASSES if c in self.classes), None)
+        cls = _af_class(self.classes)
         return None if cls is None else self.probabilities[cls]
 
     def windows(self) -> pd.DataFrame:
