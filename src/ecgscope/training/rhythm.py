@@ -149,7 +149,7 @@ def train_windows(net: nn.Module, inputs: dict[str, np.ndarray], y: np.ndarray, 
     labels = torch.from_numpy(y)
     weights = class_weights(y, n_classes, config.class_weights)
     loss_fn = window_loss(head, weights, config.label_smoothing)
-    steps = max(1, n // config.batch_size) if n > config.batch_size else 1
+    steps = max(1, n // config.batch_size)
     if config.max_steps_per_epoch:
         steps = min(steps, int(config.max_steps_per_epoch))
     optimizer = torch.optim.AdamW(_param_groups(net, config.weight_decay), lr=config.lr)
