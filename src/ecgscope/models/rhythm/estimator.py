@@ -88,25 +88,10 @@ class WindowRhythmEstimator:
         self.fit_info_: dict[str, Any] = {}
 
     # -- hooks --------------------------------------------------------------------------
-    @property
-    def uses_hrv(self) -> bool:
-        """Whether the network takes per-window HRV vectors."""
-        return False
-
-    @property
-    def uses_af_features(self) -> bool:
-        """Whether those vectors end with the AF irregularity features (:data:`~ecgscope.features.hrv_stream.AF_FEATURES`)."""
-        return False
-
-    @property
-    def hrv_context_s(self) -> float:
-        """Seconds of context HRV appended to each window's HRV vector (0: none)."""
-        return 0.0
-
-    @property
-    def uses_ectopy_features(self) -> bool:
-        """Whether the HRV vectors include the beat-shape ectopy features (:mod:`ecgscope.features.ectopy`)."""
-        return False
+    def _hrv_spec(self) -> dict[str, Any]:
+        """The HRV fields of :class:`~.preprocess.WindowSpec` (``hrv``, ``hrv_af``, ``hrv_context_s``,
+        ``hrv_ectopy``) for this estimator's network; the default takes no HRV vectors."""
+        return {"hrv": False}
 
     def _build_net(self, n_leads: int, train: WindowTable) -> nn.Module:
         """A new network; may fit parts of it on the training windows ``train`` (never on others)."""
@@ -130,8 +115,7 @@ class WindowRhythmEstimator:
         """The windowing settings of this estimator."""
         o = self.options
         band = None if o["bandpass"] is None else tuple(o["bandpass"])
-        return WindowSpec(float(o["fs"]), float(o["window_s"]), float(o["hop_s"]), band, self.uses_hrv,
-                          self.uses_af_features, self.hrv_context_s, self.uses_ectopy_features)
+        return WindowSpec(float(o["fs"]), float(o["window_s"]), float(o["hop_s"]), band, **self._hrv_spec())
 
     def _encode(self, labels) -> np.ndarray:
         lookup = {c: i for i, c in enumerate(self.classes_)}

@@ -291,21 +291,12 @@ class RambaEstimator(WindowRhythmEstimator):
         super().__init__(**options)
         self._feature_cache: dict[int, np.ndarray] = {}
 
-    @property
-    def uses_hrv(self) -> bool:
-        return bool(self.options["hrv"])
-
-    @property
-    def uses_af_features(self) -> bool:
-        return self.uses_hrv and bool(self.options["hrv_af"])
-
-    @property
-    def hrv_context_s(self) -> float:
-        return float(self.options["hrv_context_s"] or 0.0) if self.uses_hrv else 0.0
-
-    @property
-    def uses_ectopy_features(self) -> bool:
-        return self.uses_hrv and bool(self.options["hrv_ectopy"])
+    def _hrv_spec(self) -> dict[str, Any]:
+        o = self.options
+        if not o["hrv"]:
+            return {"hrv": False}
+        return {"hrv": True, "hrv_af": bool(o["hrv_af"]), "hrv_context_s": float(o["hrv_context_s"] or 0.0),
+                "hrv_ectopy": bool(o["hrv_ectopy"])}
 
     def _rebuild_net(self, kwargs: dict) -> nn.Module:
         return RambaNet(**kwargs)
@@ -323,7 +314,7 @@ class RambaEstimator(WindowRhythmEstimator):
             fit_x = F.avg_pool1d(torch.from_numpy(train.x[pick]), dec, dec) if dec > 1 else train.x[pick]
             minirocket = MiniRocket(num_features=n_mr, random_state=int(o["seed"])).fit(fit_x)
             n_mr = minirocket.n_features_out
-        n_hrv = train.hrv.shape[1] if self.uses_hrv else 0
+        n_hrv = train.hrv.shape[1] if self.spec.hrv else 0
         net = RambaNet(n_leads, len(self.classes_), train.x.shape[-1], minirocket_features=n_mr,
                        hrv_features=n_hrv, **{k: o[k] for k in self._NET_KEYS})
         stats: dict[str, np.ndarray] = {}
@@ -362,7 +353,7 @@ class RambaEstimator(WindowRhythmEstimator):
                                    "fit_windows": int(o["mr_fit_windows"]), "random_state": int(o["seed"]),
                                    "fitted_on": "training windows of the training records only"}
         if net is not None and net.n_hrv:
-            context = self.hrv_context_s
+            context = self.spec.hrv_context_s
             extra["hrv"] = {"features": list(self.spec.hrv_names), "rpeaks": "ecgscope detector on the conditioned "
                             "record at the model fs",
                             "per": f"window, then {context:g} s centred on it (inside the record)" if context else "window"}
