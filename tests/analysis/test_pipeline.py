@@ -251,3 +251,16 @@ def test_af_episode_is_not_split_into_overlapping_pieces():
     assert len(af) == 1 and 600.0 <= af[0].start_s <= 610.0 and abs(af[0].end_s - 900.0) <= 3.0
     spans = sorted((e.start_s, e.end_s) for e in report.rhythm)
     assert all(b0 <= a1 + 1e-9 for (_, b0), (a1, _) in zip(spans, spans[1:]))
+
+
+def test_a_label_set_by_a_rule_carries_no_classifier_probability():
+    """Beats the premature-beat rule relabelled keep no probability (findings then do not quote p_S ~ 0)."""
+    import pandas as pd
+
+    from ecgscope.analysis.pipeline import _labels_from_frame
+
+    frame = pd.DataFrame({"sample": [10, 20, 30], "label": ["N", "S", "V"],
+                          "p_N": [0.9, 0.8, 0.1], "p_S": [0.05, 0.1, 0.1], "p_V": [0.05, 0.1, 0.8]})
+    labels, probs = _labels_from_frame(frame, np.array([10, 20, 30]))
+    assert list(labels) == ["N", "S", "V"]
+    np.testing.assert_allclose(probs, [0.9, np.nan, 0.8])

@@ -195,11 +195,15 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         windows lie inside the signal and hold only finite samples). Beats whose
         window touches a non-finite sample are labelled ``Q`` (unclassifiable)
         with NaN probabilities; beats at the record's ends are edge-padded.
-        ``frame.attrs`` holds the model name, hash, fs and lead used.
+        When the card carries a premature-beat rule
+        (:mod:`ecgscope.training.premature`) the labels follow it and the
+        probabilities stay the model's. ``frame.attrs`` holds the model name,
+        hash, fs and lead used (and the rule, with how many labels it changed).
     """
     from ..datasets.beats import extract_beats
     from ..models.checkpoint import card_temperature
     from ..training.calibration import activate
+    from ..training.premature import PrematureRule, premature_features
     from ..training.trainer import predict_proba
 
     clf = load_beat_classifier(model)
@@ -234,6 +238,11 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
                               temperature=temperature)
     inside, finite = _valid(pos, record.n_samples, record.fs, clf.config, gaps)
     labels = np.asarray(clf.classes, dtype=object)[probs.argmax(axis=1)]
+    rule = PrematureRule.from_card(clf.card.get("premature_rule"))
+    if rule is not None:
+        model_labels = labels
+        labels = rule.apply(labels, *premature_features(pos))
+        attrs["premature_rule"] = {**rule.to_card(), "changed": int((labels != model_labels).sum())}
     if not finite.all():
         probs = probs.astype(np.float64)
         probs[~finite] = np.nan

@@ -75,7 +75,10 @@ def _prob_column(frame: pd.DataFrame, cls: str) -> Optional[str]:
 
 
 def _labels_from_frame(frame: pd.DataFrame, rpeaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Label and its probability per beat of ``rpeaks`` from a classifier's frame (Q/NaN if missing)."""
+    """Label and its probability per beat of ``rpeaks`` from a classifier's frame (Q/NaN if missing).
+
+    The probability is NaN where the label is not the classifier's most probable class (a rule set it).
+    """
     labels = np.full(rpeaks.size, "Q", dtype=object)
     probs = np.full(rpeaks.size, np.nan)
     if frame is None or len(frame) == 0 or "label" not in frame:
@@ -96,7 +99,9 @@ def _labels_from_frame(frame: pd.DataFrame, rpeaks: np.ndarray) -> tuple[np.ndar
         table = np.stack([frame[cols[c]].to_numpy(float)[idx] if cols[c] else np.full(idx.size, np.nan)
                           for c in AAMI_CLASSES], axis=1)
         which = np.array([AAMI_CLASSES.index(x) if x in AAMI_CLASSES else 4 for x in lab], dtype=int)
-        probs[target] = table[np.arange(idx.size), which] if idx.size else probs[target]
+        if idx.size:  # a label the classifier did not give (set by a rule, e.g. premature beats) has no probability
+            given = np.where(np.isfinite(table), table, -np.inf).argmax(axis=1) == which
+            probs[target] = np.where(given, table[np.arange(idx.size), which], np.nan)
     return labels, probs
 
 

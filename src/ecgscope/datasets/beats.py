@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError, DatasetError
 from ..record import Record
+from ..signal.beats import RR_COLUMNS
 from .labels import AAMI_CLASSES, aami_labels, beat_mask
 
 __all__ = [
@@ -43,13 +44,10 @@ __all__ = [
 ]
 
 #: RR feature names, in the column order of :func:`ecgscope.signal.rr_features`.
-RR_NAMES: tuple[str, ...] = (
-    "pre_rr", "post_rr", "local_rr", "record_rr",
-    "pre_local", "post_local", "pre_record", "post_record", "local_record", "post_pre", "irregularity",
-)
-#: The default :attr:`BeatDatasetConfig.rr_features`: every interval and ratio (``irregularity``, added
-#: later, is opt-in so configs written before it keep their meaning).
-DEFAULT_RR: tuple[str, ...] = tuple(name for name in RR_NAMES if name != "irregularity")
+RR_NAMES: tuple[str, ...] = RR_COLUMNS
+#: The default :attr:`BeatDatasetConfig.rr_features`: every interval and ratio (``irregularity`` and
+#: ``pre_median``, added later, are opt-in so configs written before them keep their meaning).
+DEFAULT_RR: tuple[str, ...] = tuple(name for name in RR_NAMES if name not in ("irregularity", "pre_median"))
 _BEAT_NORMALISATIONS = (None, "zscore", "record", "median")
 _PACED_CODES = ("/",)
 

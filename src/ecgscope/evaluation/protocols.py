@@ -81,13 +81,24 @@ def require_records(database: str, root, records: Sequence[str], annotator: str 
     return directory
 
 
-def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None) -> pd.DataFrame:
-    """One row per scored beat: ids, position, reference and predicted class, ``p_<class>`` columns."""
+def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None, card: dict | None = None) -> pd.DataFrame:
+    """One row per scored beat: ids, position, reference and predicted class, ``p_<class>`` columns.
+
+    With a ``card`` that carries a premature-beat rule, ``y_pred`` follows the
+    rule (as :func:`~ecgscope.analysis.classify.classify_beats` does) and
+    ``y_model`` keeps the model's own label.
+    """
+    from ..training.premature import PrematureRule, apply_rule_to_beats
+
     classes = np.asarray(beats.classes)
     pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, np.int64)
+    rule = PrematureRule.from_card((card or {}).get("premature_rule"))
+    model_pred, pred = pred, (pred if rule is None or not len(pred) else apply_rule_to_beats(rule, beats, pred))
     frame = pd.DataFrame({**(extra or {}), "record_id": beats.record_id, "patient_id": beats.patient_id,
                           "sample": beats.sample, "symbol": beats.symbol, "y_true": classes[beats.y],
                           "y_pred": classes[pred]})
+    if rule is not None:
+        frame["y_model"] = classes[model_pred]
     for i, c in enumerate(beats.classes):
         frame[f"p_{c}"] = probs[:, i]
     return frame
@@ -224,7 +235,7 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
     info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "database": "mitdb",
             "root": None if data.root is None else str(data.root), "test_records": test.records,
             "beat_dataset": beat_config.to_dict(), "seconds": seconds, "notes": [_SAME_PATIENT_NOTE]}
-    return _finish("interpatient", prediction_frame(test, probs), tuple(card["classes"]), out_dir, info,
+    return _finish("interpatient", prediction_frame(test, probs, card=card), tuple(card["classes"]), out_dir, info,
                    n_boot, seed, plots)
 
 
@@ -275,5 +286,5 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
     _write_version(out_dir)
     info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "test": str(test),
             "model_fs": card["fs"], "beat_dataset": beat_config.to_dict(), "seconds": seconds, "notes": notes}
-    return _finish("cross-db", prediction_frame(beats, probs), tuple(card["classes"]), out_dir, info,
+    return _finish("cross-db", prediction_frame(beats, probs, card=card), tuple(card["classes"]), out_dir, info,
                    n_boot, seed, plots)

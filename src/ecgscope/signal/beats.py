@@ -17,12 +17,14 @@ from ..errors import SignalError
 from ..record.resampling import rational_ratio, resample_signal
 from ._inputs import as_fs, as_positions, as_signal
 
-__all__ = ["segment_beats", "rr_features", "BEAT_NORMALIZATIONS", "RR_COLUMNS"]
+__all__ = ["segment_beats", "rr_features", "BEAT_NORMALIZATIONS", "RR_COLUMNS", "PRE_MEDIAN_BEATS"]
 
 BEAT_NORMALIZATIONS = (None, "zscore", "record", "median")
+#: Columns of :func:`rr_features`, in order.
 RR_COLUMNS = (
     "pre_rr", "post_rr", "local_rr", "record_rr",
-    "pre_local", "post_local", "pre_record", "post_record", "local_record", "post_pre",
+    "pre_local", "post_local", "pre_record", "post_record", "local_record", "post_pre", "irregularity",
+    "pre_median",
 )
 
 
@@ -113,13 +115,19 @@ def _normalize_beats(beats: np.ndarray, x: np.ndarray, valid: np.ndarray, how: s
     return out.astype(np.float32, copy=False)
 
 
-def _local_median(values: np.ndarray, half: int) -> np.ndarray:
-    """Median of the finite ``values`` within ``±half`` entries of each entry (NaN where none is finite)."""
+#: Intervals before a beat whose median is the reference of ``pre_median`` in :func:`rr_features`.
+PRE_MEDIAN_BEATS = 8
+
+
+def _local_median(values: np.ndarray, before: int, after: int | None = None) -> np.ndarray:
+    """Median of the finite ``values`` from ``before`` entries before each entry to ``after`` after it
+    (default ``after = before``; NaN where none is finite)."""
+    after = before if after is None else after
     n = values.size
     if n == 0:
         return values.astype(np.float64)
-    padded = np.pad(values.astype(np.float64), half, constant_values=np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    padded = np.pad(values.astype(np.float64), (before, after), constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, before + after + 1)
     out = np.full(n, np.nan)
     some = np.isfinite(windows).any(axis=1)
     out[some] = np.nanmedian(windows[some], axis=1)
@@ -139,11 +147,15 @@ def rr_features(
     ``local_rr`` (mean of the RR intervals between beats ``i-local`` and
     ``i+local``), ``record_rr`` (mean RR of the record), the ratios
     ``pre_local, post_local, pre_record, post_record, local_record, post_pre``
-    and ``irregularity``: the median over beats ``i-local .. i+local`` of each
+    ``irregularity``: the median over beats ``i-local .. i+local`` of each
     beat's relative RR change ``|post - pre| / mean(pre, post)``. It is about
     0.02-0.05 in sinus rhythm, even with isolated premature beats (the median
     ignores them), and 0.2-0.3 in atrial fibrillation, so a model can tell a
-    premature beat in a regular rhythm from an early beat of an irregular one.
+    premature beat in a regular rhythm from an early beat of an irregular one;
+    and ``pre_median``: ``pre_rr`` over the median of the
+    :data:`PRE_MEDIAN_BEATS` intervals before it, a prematurity index that
+    only looks back, so neither the beat's own interval nor its compensatory
+    pause moves the reference.
 
     Args:
         rpeaks: beat positions in samples.
@@ -186,6 +198,8 @@ def rr_features(
         frame["local_record"] = local_rr / record
         frame["post_pre"] = post / pre
         frame["irregularity"] = _local_median(np.abs(post - pre) / (0.5 * (post + pre)), int(local))
+        previous = np.concatenate([nan1, pre[:-1]]) if n else pre
+        frame["pre_median"] = pre / _local_median(previous, PRE_MEDIAN_BEATS - 1, 0)
         cols = ["pre_rr", "post_rr", "local_rr", "record_rr"]
         if normalize == "record":
             frame[cols] = frame[cols].to_numpy() / record[:, None]

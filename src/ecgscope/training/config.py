@@ -115,6 +115,8 @@ class TrainConfig:
         patience, min_delta: early stopping on validation macro-F1.
         calibration: ``"temperature"`` (one temperature on the logits, fitted on the validation
             beats after selection; :mod:`ecgscope.training.calibration`) or ``None``.
+        premature_rule: fit :class:`ecgscope.training.premature.PrematureRule` on the training
+            records' N and S beats and apply it to the model's labels (CV predictions, the card).
         val_patients: patients held out of the training records for validation (stratified).
         standardize: z-score beats (per channel) and RR features with training statistics.
         seed: seeds torch, numpy, random, the data loader and the splits.
@@ -144,6 +146,7 @@ class TrainConfig:
     patience: int = 5
     min_delta: float = 1e-4
     calibration: str | None = "temperature"
+    premature_rule: bool = False
     val_patients: int = 2
     standardize: bool = True
     seed: int = 0

@@ -32,6 +32,7 @@ from .config import ExperimentConfig
 from .distributed import DistContext, cleanup_distributed, setup_distributed
 from .experiment import ModelFactory, build_model, load_beats, make_card, write_json, write_provenance
 from .leakage import DataLeakError, LeakGuard
+from .premature import apply_rule_to_beats, fit_rule_on_beats
 from .reproducibility import seed_everything
 from .trainer import classification_metrics, fit, predict_proba
 from .validation import validation_split
@@ -134,18 +135,21 @@ def cross_validate(
             result = fit(model, fit_set, val_set, config.train, out_dir=fold_dir, guard=guard, dist=dist)
             probs = predict_proba(result.model, test, result.normalisation, device=dist.device,
                                   temperature=result.temperature)
-            pred = probs.argmax(axis=1)
+            model_pred = probs.argmax(axis=1)
+            rule = fit_rule_on_beats(beats.by_records(plan["train_records"] + plan["val_records"])) \
+                if config.train.premature_rule else None
+            pred = model_pred if rule is None else apply_rule_to_beats(rule, test, model_pred)
             test_metrics = classification_metrics(test.y, pred, beats.classes)
-            frames.append(_prediction_frame(k, test, probs, pred))
+            frames.append(_prediction_frame(k, test, probs, pred, None if rule is None else model_pred))
             doc = {**plan, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                    "stopped_early": result.stopped_early, "validation": result.metrics, "test": test_metrics,
-                   "leak_check": guard.report()}
+                   "premature_rule": None if rule is None else rule.to_card(), "leak_check": guard.report()}
             fold_docs.append(doc)
             if dist.is_main:
                 write_json(fold_dir / "metrics.json", doc)
                 if save_checkpoints:
                     save_checkpoint(result.model, make_card(config, fit_set, result,
-                                                            {"mode": "cv", "fold": k, **plan}), fold_dir)
+                                                            {"mode": "cv", "fold": k, **plan}, rule), fold_dir)
 
         predictions = pd.concat(frames, ignore_index=True)
         summary = {**_summary(predictions, fold_docs, beats.classes, split), "skipped_folds": skipped}
@@ -158,12 +162,16 @@ def cross_validate(
             cleanup_distributed(dist)
 
 
-def _prediction_frame(fold: int, test: BeatSet, probs: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
+def _prediction_frame(fold: int, test: BeatSet, probs: np.ndarray, pred: np.ndarray,
+                      model_pred: np.ndarray | None = None) -> pd.DataFrame:
+    """Out-of-fold rows; ``y_model`` (the model's own label) when a rule changed ``y_pred``."""
     classes = np.array(test.classes)
     frame = pd.DataFrame({
         "fold": fold, "record_id": test.record_id, "patient_id": test.patient_id, "sample": test.sample,
         "symbol": test.symbol, "y_true": classes[test.y], "y_pred": classes[pred],
     })
+    if model_pred is not None:
+        frame["y_model"] = classes[model_pred]
     for i, c in enumerate(test.classes):
         frame[f"p_{c}"] = probs[:, i]
     return frame

@@ -24,6 +24,7 @@ from torch import nn
 from ..datasets.beats import BeatSet, build_beat_dataset
 from .config import DataConfig, ExperimentConfig
 from .distributed import DistContext, cleanup_distributed, setup_distributed
+from .premature import PrematureRule, fit_rule_on_beats
 from .reproducibility import code_version, environment, seed_everything
 from .trainer import FitResult, fit
 from .validation import validation_split
@@ -81,7 +82,8 @@ def channel_names(data: DataConfig) -> list[str]:
     return names
 
 
-def make_card(config: ExperimentConfig, beats: BeatSet, result: FitResult, split: dict) -> dict:
+def make_card(config: ExperimentConfig, beats: BeatSet, result: FitResult, split: dict,
+              rule: PrematureRule | None = None) -> dict:
     """The checkpoint card: everything inference needs, plus data, split, config, metrics and versions."""
     data = config.data
     return {
@@ -94,6 +96,7 @@ def make_card(config: ExperimentConfig, beats: BeatSet, result: FitResult, split
         "rr_features": list(beats.rr_names),
         "calibration": {"method": config.train.calibration, "temperature": result.temperature,
                         "fitted_on": "the validation patients' beats (training records only)"},
+        "premature_rule": None if rule is None else rule.to_card(),
         "training": {
             "data": {"database": data.database, "records": beats.records, "patients": beats.patients,
                      "excluded_records": beats.meta.get("excluded", []), "beats": len(beats),
@@ -157,7 +160,8 @@ def train_experiment(config: ExperimentConfig, out_dir, *, beats: BeatSet | None
             write_provenance(out_dir, config, split)
         model = build_model(config, beats, model_factory)
         result = fit(model, fit_set, val_set, config.train, out_dir=out_dir, dist=dist)
-        card = make_card(config, beats, result, split)
+        rule = fit_rule_on_beats(beats) if config.train.premature_rule else None
+        card = make_card(config, beats, result, split, rule)
         if dist.is_main:
             save_checkpoint(result.model, card, out_dir)
             write_json(out_dir / "metrics.json", {"validation": result.metrics, "best_epoch": result.best_epoch,
