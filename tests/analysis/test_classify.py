@@ -15,7 +15,7 @@ from ecgscope.synthesis import simulate
 
 PROBS = ["p_N", "p_S", "p_V", "p_F"]
 #: SHA-256 of the shipped beats-default checkpoint (weights + card); a retrained model updates it here.
-SHIPPED_HASH = "ea55fe3a0e86ae8ba13d7b8039218e458f4168c87ba5f8300ed61ebbfeb8ffbf"
+SHIPPED_HASH = "b0cd954ff845a6275df58c67d08d458c45c69d8a0f310e6b47e7d4143a1c820e"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -180,3 +180,32 @@ def test_the_shipped_temperature_divides_the_logits(sim, monkeypatch):
     assert seen == [t]
     p = frame[PROBS].to_numpy()
     assert np.allclose(p.sum(1), 1, atol=1e-5) and p.max(1).mean() > 0.8
+
+
+def test_a_premature_rule_in_the_card_relabels_early_beats(tmp_path):
+    """A card's premature-beat rule turns early beats in a regular rhythm into S; probabilities stay."""
+    import json
+    import shutil
+
+    from ecgscope.training.premature import PrematureRule, premature_features
+
+    assert read_card(default_beat_model_dir())["premature_rule"]["prematurity"] > 0  # the shipped model has one
+    folders = {}
+    for name, rule in (("plain", None), ("ruled", PrematureRule(0.85, 0.15).to_card())):
+        folders[name] = tmp_path / name
+        shutil.copytree(default_beat_model_dir(), folders[name])
+        card = json.loads((folders[name] / "card.json").read_text())
+        card["premature_rule"] = rule
+        (folders[name] / "card.json").write_text(json.dumps(card))
+    rec = simulate(duration=60, apc_rate=0.1, seed=3)
+    plain, ruled = (classify_beats(rec, model=str(folders[name])) for name in ("plain", "ruled"))
+    np.testing.assert_array_equal(plain[PROBS].to_numpy(), ruled[PROBS].to_numpy())
+    pm, irr = premature_features(plain["sample"])
+    early = (pm < 0.85) & (irr < 0.15) & (plain["label"] == "N").to_numpy()
+    assert early.sum() >= 3  # the simulated APCs
+    expected = plain["label"].to_numpy().copy()
+    expected[early] = "S"
+    expected[(expected == "S") & (irr >= 0.15)] = "N"
+    np.testing.assert_array_equal(ruled["label"].to_numpy(), expected)
+    assert ruled.attrs["premature_rule"]["changed"] == int((ruled["label"] != plain["label"]).sum()) >= 3
+    assert "premature_rule" not in plain.attrs

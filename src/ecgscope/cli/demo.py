@@ -20,7 +20,7 @@ __all__ = ["register", "demo_summary"]
 
 
 def demo_summary(record, report) -> dict:
-    """Analysis vs ground truth: beats, PVC sensitivity, AF onset/offset errors."""
+    """Analysis vs ground truth: beats, PVC and APC sensitivity, AF onset/offset errors."""
     from ..evaluation.matching import BEAT_SYMBOLS, match_beats
 
     atr = record.annotations["atr"]
@@ -30,6 +30,7 @@ def demo_summary(record, report) -> dict:
     m = match_beats(ref, found, record.fs)
     labels = np.asarray(report.beats.label, dtype=object)
     pvc = sym[m.ref_index] == "V"
+    apc = sym[m.ref_index] == "A"
     truth_af = [e for e in record.metadata.extra.get("episodes", []) if e[2] == "AFIB"]
     found_af = report.episodes("AF")
     af = None
@@ -43,6 +44,8 @@ def demo_summary(record, report) -> dict:
         "beat_sensitivity": m.ref_index.size / max(ref.size, 1),
         "pvc_truth": int((sym == "V").sum()),
         "pvc_labelled_v": int((labels[m.test_index][pvc] == "V").sum()),
+        "apc_truth": int((sym == "A").sum()),
+        "apc_labelled_s": int((labels[m.test_index][apc] == "S").sum()),
         "labelled": report.ectopy.labelled, "af": af,
     }
 
@@ -54,6 +57,8 @@ def _print(summary: dict, paths: dict, elapsed: float) -> None:
     if s["labelled"]:
         pct = 100 * s["pvc_labelled_v"] / max(s["pvc_truth"], 1)
         console.print(f"PVCs labelled V {s['pvc_labelled_v']} of {s['pvc_truth']} ({pct:.1f} %)", highlight=False)
+        pct = 100 * s["apc_labelled_s"] / max(s["apc_truth"], 1)
+        console.print(f"APCs labelled S {s['apc_labelled_s']} of {s['apc_truth']} ({pct:.1f} %)", highlight=False)
     else:
         console.print("PVCs labelled V not assessed (no beat model)", highlight=False)
     af = s["af"]
