@@ -88,20 +88,14 @@ def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None, card: 
     rule (as :func:`~ecgscope.analysis.classify.classify_beats` does) and
     ``y_model`` keeps the model's own label.
     """
+    from ..training.cv import prediction_rows
     from ..training.premature import PrematureRule, apply_rule_to_beats
 
-    classes = np.asarray(beats.classes)
     pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, np.int64)
     rule = PrematureRule.from_card((card or {}).get("premature_rule"))
-    model_pred, pred = pred, (pred if rule is None or not len(pred) else apply_rule_to_beats(rule, beats, pred))
-    frame = pd.DataFrame({**(extra or {}), "record_id": beats.record_id, "patient_id": beats.patient_id,
-                          "sample": beats.sample, "symbol": beats.symbol, "y_true": classes[beats.y],
-                          "y_pred": classes[pred]})
-    if rule is not None:
-        frame["y_model"] = classes[model_pred]
-    for i, c in enumerate(beats.classes):
-        frame[f"p_{c}"] = probs[:, i]
-    return frame
+    if rule is None:
+        return prediction_rows(beats, probs, pred, extra)
+    return prediction_rows(beats, probs, apply_rule_to_beats(rule, beats, pred), extra, pred)
 
 
 def report_from_predictions(predictions: pd.DataFrame, classes: Sequence[str], n_boot: int = 1000,

@@ -112,10 +112,11 @@ def cross_validate(
                                                               config.train.seed + k)
             test = beats.by_records(test_records)
             test = test.subset(test.y >= 0)  # predictions are scored: labelled beats only
+            rule = fit_rule_on_beats(pool) if config.train.premature_rule else None
             plans.append({"fold": k, "train_records": fit_set.records, "val_records": [] if val_set is None
                           else val_set.records, "test_records": test.records, "train_patients": fit_set.patients,
                           "val_patients": val_patients, "test_patients": test.patients,
-                          "_sets": (fit_set, val_set, test)})
+                          "_sets": (fit_set, val_set, test, rule)})
         split_doc = {"mode": "cv", "split": split.to_dict(),
                      "folds": [{k: v for k, v in p.items() if k != "_sets"} for p in plans],
                      "skipped_folds": skipped, "excluded_records": beats.meta.get("excluded", [])}
@@ -128,7 +129,7 @@ def cross_validate(
         frames, fold_docs = [], []
         for plan in plans:
             k = plan["fold"]
-            fit_set, val_set, test = plan.pop("_sets")
+            fit_set, val_set, test, rule = plan.pop("_sets")
             guard = LeakGuard(set(test.patients) | split.patients(k), name=f"fold {k} test")
             fold_dir = out_dir / "folds" / str(k)
             model = build_model(config, beats, model_factory, seed=config.train.seed + k)
@@ -136,11 +137,9 @@ def cross_validate(
             probs = predict_proba(result.model, test, result.normalisation, device=dist.device,
                                   temperature=result.temperature)
             model_pred = probs.argmax(axis=1)
-            rule = fit_rule_on_beats(beats.by_records(plan["train_records"] + plan["val_records"])) \
-                if config.train.premature_rule else None
             pred = model_pred if rule is None else apply_rule_to_beats(rule, test, model_pred)
             test_metrics = classification_metrics(test.y, pred, beats.classes)
-            frames.append(_prediction_frame(k, test, probs, pred, None if rule is None else model_pred))
+            frames.append(prediction_rows(test, probs, pred, {"fold": k}, None if rule is None else model_pred))
             doc = {**plan, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                    "stopped_early": result.stopped_early, "validation": result.metrics, "test": test_metrics,
                    "premature_rule": None if rule is None else rule.to_card(), "leak_check": guard.report()}
@@ -162,17 +161,18 @@ def cross_validate(
             cleanup_distributed(dist)
 
 
-def _prediction_frame(fold: int, test: BeatSet, probs: np.ndarray, pred: np.ndarray,
-                      model_pred: np.ndarray | None = None) -> pd.DataFrame:
-    """Out-of-fold rows; ``y_model`` (the model's own label) when a rule changed ``y_pred``."""
-    classes = np.array(test.classes)
+def prediction_rows(beats: BeatSet, probs: np.ndarray, pred: np.ndarray, extra: dict | None = None,
+                    model_pred: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per beat: ``extra`` columns, ids, position, ``y_true``, ``y_pred``, ``y_model`` (the model's
+    own label, when a rule changed ``y_pred``) and ``p_<class>`` columns."""
+    classes = np.array(beats.classes)
     frame = pd.DataFrame({
-        "fold": fold, "record_id": test.record_id, "patient_id": test.patient_id, "sample": test.sample,
-        "symbol": test.symbol, "y_true": classes[test.y], "y_pred": classes[pred],
+        **(extra or {}), "record_id": beats.record_id, "patient_id": beats.patient_id, "sample": beats.sample,
+        "symbol": beats.symbol, "y_true": classes[beats.y], "y_pred": classes[pred],
     })
     if model_pred is not None:
         frame["y_model"] = classes[model_pred]
-    for i, c in enumerate(test.classes):
+    for i, c in enumerate(beats.classes):
         frame[f"p_{c}"] = probs[:, i]
     return frame
 

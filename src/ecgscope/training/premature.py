@@ -156,4 +156,4 @@ def apply_rule_to_beats(rule: PrematureRule, beats, pred: np.ndarray) -> np.ndar
     """Class indices ``pred`` of ``beats`` after ``rule`` (features from the beats' own positions)."""
     classes = np.asarray(beats.classes, dtype=object)
     labels = rule.apply(classes[pred], *premature_features(beats.sample, beats.record_id))
-    return np.array([list(beats.classes).index(c) for c in labels], dtype=np.int64)
+    return (labels[:, None] == classes[None, :]).argmax(axis=1).astype(np.int64)
