@@ -167,6 +167,31 @@ def test_template_channel_is_the_departure_from_the_record_median_beat():
     assert BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
 
 
+def test_morphology_columns_follow_the_rr_features_and_mark_ectopic_beats():
+    from ecgscope.signal import beat_morphology
+    from ecgscope.signal.beats import MORPHOLOGY_COLUMNS
+
+    rec = simulated()
+    plain = extract_beats(rec, BeatDatasetConfig())
+    cfg = BeatDatasetConfig(morphology=True)
+    beats = extract_beats(rec, cfg)
+    m = len(DEFAULT_RR)
+    assert beats.rr_names == cfg.rr_names == DEFAULT_RR + MORPHOLOGY_COLUMNS
+    np.testing.assert_array_equal(beats.rr[:, :m], plain.rr)
+    np.testing.assert_array_equal(beats.x, plain.x)
+    expected = beat_morphology(plain.x[:, 0], cfg.fs, cfg.window[0], np.median(plain.x[:, 0], axis=0))
+    np.testing.assert_allclose(beats.rr[:, m:], expected.to_numpy(), rtol=1e-4, atol=1e-5)
+    qrs_rms = beats.rr[:, m + MORPHOLOGY_COLUMNS.index("qrs_rms")]
+    assert np.median(qrs_rms[beats.y == 2]) > 3 * np.median(qrs_rms[beats.y == 0])
+    # two leads: one block per lead, named by lead; context neighbours carry them too
+    two = BeatDatasetConfig(morphology=True, leads=("II", "V1"), context_beats=1, rr_features=())
+    assert two.rr_names[:9] == tuple(f"{c}:II" for c in MORPHOLOGY_COLUMNS) + ("p_rms:V1",)
+    assert extract_beats(rec, two).rr.shape[1] == len(two.rr_names) == 16 + 2 * 17
+    # configs without the option keep their digests and cache keys
+    assert "morphology" not in BeatDatasetConfig().identity() and cfg.identity()["morphology"] is True
+    assert BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
+
+
 def test_per_beat_normalisation():
     beats = extract_beats(simulated(), BeatDatasetConfig(normalize="zscore"))
     np.testing.assert_allclose(beats.x.mean(axis=2), 0, atol=1e-4)

@@ -87,3 +87,19 @@ def test_transnet_learned_positions_and_consistency_checks():
     assert model(torch.randn(2, 1, 256)).shape == (2, 4)
     with pytest.raises(ModelError, match="inconsistent"):
         create_model("transnet", in_leads=1, n_classes=4, window=256, d_model=30, heads=4)
+
+
+def test_feature_mlp_without_waveform_depends_on_the_features_alone():
+    model = create_model("feature_mlp", in_leads=2, n_classes=4, window=128, n_rr=6, variant="base",
+                         points=0, seed=0).eval()
+    rr = torch.randn(5, 6)
+    a = model(torch.randn(5, 2, 128), rr)
+    b = model(torch.zeros(5, 2, 128), rr)
+    torch.testing.assert_close(a, b)
+    assert model.feature_dim == model.hparams["rr_hidden"]
+    with_wave = create_model("feature_mlp", in_leads=2, n_classes=4, window=128, n_rr=6, variant="base", seed=0)
+    assert with_wave.eval()(torch.randn(5, 2, 128), rr).shape == (5, 4)
+    with pytest.raises(ModelError, match="no target layer"):
+        model.target_layer
+    with pytest.raises(ModelError, match="points"):
+        create_model("feature_mlp", in_leads=1, n_classes=4, window=128, points=-1)

@@ -152,3 +152,43 @@ def test_rr_ratios_are_consistent(intervals, local):
     assert np.allclose(f.pre_rr[1:], rr) and np.allclose(f.post_rr[:-1], rr)
     assert np.all((f.local_rr >= rr.min() - 1e-12) & (f.local_rr <= rr.max() + 1e-12))
     assert np.allclose(f.pre_local[1:], f.pre_rr[1:] / f.local_rr[1:])
+
+
+def _gauss(t, centre, width, height):
+    return height * np.exp(-((t - centre) ** 2) / (2 * width ** 2))
+
+
+def test_beat_morphology_tells_wide_and_p_less_beats_from_the_dominant_one():
+    from ecgscope.signal import beat_morphology
+    from ecgscope.signal.beats import MORPHOLOGY_COLUMNS
+
+    fs, before = 360.0, 0.25
+    t = np.arange(int(0.7 * fs)) / fs - before  # seconds from the R peak
+    normal = _gauss(t, -0.16, 0.02, 0.15) + _gauss(t, 0, 0.012, 1.0) + _gauss(t, 0.25, 0.04, 0.3)
+    wide = _gauss(t, 0, 0.045, -1.4) + _gauss(t, 0.25, 0.05, 0.5)       # ventricular: no P, wide QRS
+    no_p = _gauss(t, 0, 0.012, 1.0) + _gauss(t, 0.25, 0.04, 0.3)         # same QRS, P missing
+    beats = np.vstack([normal] * 20 + [wide, no_p, 2 * normal])
+    frame = beat_morphology(beats, fs, before)
+    assert tuple(frame.columns) == MORPHOLOGY_COLUMNS and len(frame) == 23
+    assert np.isfinite(frame.to_numpy()).all()
+    n, v, s, big = (frame.iloc[i] for i in (0, 20, 21, 22))
+    assert n["qrs_rms"] == pytest.approx(0) and n["qrs_corr"] == pytest.approx(1)
+    assert n["qrs_amplitude"] == pytest.approx(1) and n["qrs_length"] == pytest.approx(1)
+    assert v["qrs_rms"] > 0.5 and v["qrs_corr"] < 0.8 and v["qrs_amplitude"] > 1.2
+    assert s["p_rms"] > 0.05 and s["qrs_rms"] < 1e-3 and s["qrs_corr"] > 0.99
+    # correlation is scale-free; the amplitude and line-length ratios see the doubling
+    assert big["qrs_corr"] == pytest.approx(1) and big["qrs_amplitude"] == pytest.approx(2)
+    # an explicit template gives the same as the median of these beats
+    same = beat_morphology(beats, fs, before, template=normal)
+    np.testing.assert_allclose(same.to_numpy(), frame.to_numpy())
+
+
+def test_beat_morphology_flat_input_and_errors():
+    from ecgscope.signal import beat_morphology
+
+    flat = beat_morphology(np.zeros((3, 200)), 360.0, 0.25)
+    assert np.isfinite(flat.to_numpy()).all() and (flat["qrs_corr"] == 0).all()
+    with pytest.raises(SignalError, match="beats must be"):
+        beat_morphology(np.zeros(200), 360.0, 0.25)
+    with pytest.raises(SignalError, match="template has"):
+        beat_morphology(np.zeros((3, 200)), 360.0, 0.25, template=np.zeros(100))

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError, DatasetError
 from ..record import Record
-from ..signal.beats import RR_COLUMNS
+from ..signal.beats import MORPHOLOGY_COLUMNS, RR_COLUMNS
 from .labels import AAMI_CLASSES, aami_labels, beat_mask
 
 __all__ = [
@@ -91,6 +91,9 @@ class BeatDatasetConfig:
             ``i-k..i-1, i+1..i+k`` after its own channels, and ``rr`` each
             neighbour's RR features plus a validity flag (neighbours past the
             record's ends are zeros with flag 0); see :meth:`context_offsets`.
+        morphology: append to ``rr``, per lead, the scale-free summaries of
+            :func:`ecgscope.signal.beat_morphology` (the main window against
+            the record's median beat, no labels used), after the RR features.
         rr_local: half-width in beats of the local RR average.
         exclude_paced: leave out records with paced beats (EC57 practice).
         keep_unlabelled: keep beats outside ``classes`` (Q, unclassifiable)
@@ -110,6 +113,7 @@ class BeatDatasetConfig:
     rr_features: tuple[str, ...] = DEFAULT_RR
     template: bool = False
     context_beats: int = 0
+    morphology: bool = False
     rr_local: int = 10
     exclude_paced: bool = True
     keep_unlabelled: bool = False
@@ -151,6 +155,7 @@ class BeatDatasetConfig:
             raise ConfigError(f"context_beats={self.context_beats!r} must be an integer in 0..64",
                               fix="use e.g. context_beats=4 (0: the beat alone)")
         object.__setattr__(self, "context_beats", int(self.context_beats))
+        object.__setattr__(self, "morphology", bool(self.morphology))
         for name, value in (("classes", classes), ("fs", fs), ("window", window), ("extra_windows", extra),
                             ("leads", leads), ("bandpass", band), ("rr_features", rr),
                             ("rr_local", int(self.rr_local)), ("annotator", str(self.annotator))):
@@ -178,10 +183,21 @@ class BeatDatasetConfig:
         return tuple(range(-k, 0)) + tuple(range(1, k + 1))
 
     @property
+    def morphology_names(self) -> tuple[str, ...]:
+        """Morphology columns of ``rr`` (``name`` for one lead, ``name:lead`` for several; empty when off)."""
+        if not self.morphology:
+            return ()
+        if len(self.leads) == 1:
+            return MORPHOLOGY_COLUMNS
+        return tuple(f"{name}:{lead}" for lead in self.leads for name in MORPHOLOGY_COLUMNS)
+
+    @property
     def rr_names(self) -> tuple[str, ...]:
-        """Columns of ``rr``: :attr:`rr_features`, then ``name@+o`` and ``valid@+o`` per neighbour offset."""
-        per = (*self.rr_features, "valid")
-        return self.rr_features + tuple(f"{name}@{o:+d}" for o in self.context_offsets() for name in per)
+        """Columns of ``rr``: :attr:`rr_features`, :attr:`morphology_names`, then ``name@+o`` and
+        ``valid@+o`` per neighbour offset."""
+        own = self.rr_features + self.morphology_names
+        per = (*own, "valid")
+        return own + tuple(f"{name}@{o:+d}" for o in self.context_offsets() for name in per)
 
     def window_card(self) -> dict[str, Any]:
         """The checkpoint card's ``window`` entry."""
@@ -223,12 +239,12 @@ class BeatDatasetConfig:
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
 
     def identity(self) -> dict[str, Any]:
-        """:meth:`to_dict` without ``template`` / ``context_beats`` when off (older digests and keys hold)."""
+        """:meth:`to_dict` without ``template`` / ``context_beats`` / ``morphology`` when off (older digests
+        and keys hold)."""
         data = self.to_dict()
-        if not data["template"]:
-            del data["template"]
-        if not data["context_beats"]:
-            del data["context_beats"]
+        for key in ("template", "context_beats", "morphology"):
+            if not data[key]:
+                del data[key]
         return data
 
 
@@ -431,6 +447,8 @@ def extract_beats(
         signal = bandpass(signal, config.fs, *config.bandpass).astype(np.float32, copy=False)
     pos_t = np.rint(pos * (config.fs / record.fs)).astype(np.int64)
     x, valid = _segment_all(signal, pos_t, config)
+    if config.morphology:
+        rr = np.concatenate([rr, _morphology_matrix(x[:, :len(config.leads)], valid, config)], axis=1)
     if config.context_beats:
         x, rr = _with_context(x, rr, config)
 
@@ -488,6 +506,19 @@ def context_rr(rr: np.ndarray, offsets) -> np.ndarray:
     safe, ok = _neighbours(rr.shape[0], offsets)
     near = np.concatenate([np.where(ok[:, :, None], rr[safe], 0.0), ok[:, :, None]], axis=2)
     return near.reshape(rr.shape[0], -1).astype(np.float32)
+
+
+def _morphology_matrix(main: np.ndarray, valid: np.ndarray, config: BeatDatasetConfig) -> np.ndarray:
+    """:func:`ecgscope.signal.beat_morphology` of each lead's main windows ``(n, leads, samples)`` against
+    the record's median beat, ``(n, leads * 8)`` float32 in :attr:`BeatDatasetConfig.morphology_names` order."""
+    from ..signal import beat_morphology
+
+    if main.shape[0] == 0:
+        return np.zeros((0, len(config.morphology_names)), np.float32)
+    template = _record_template(main, valid)[0]
+    cols = [beat_morphology(main[:, k], config.fs, config.window[0], template[k]).to_numpy()
+            for k in range(main.shape[1])]
+    return np.concatenate(cols, axis=1).astype(np.float32)
 
 
 def _record_template(beats: np.ndarray, valid: np.ndarray) -> np.ndarray:

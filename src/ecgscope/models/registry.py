@@ -23,6 +23,7 @@ _MODULES = [
     "inception_time",
     "transnet",
     "ramba_beats",
+    "feature_mlp",
 ]
 
 _REGISTRY: dict[str, type] = {}

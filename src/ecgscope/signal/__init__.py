@@ -14,7 +14,7 @@ _EXPORTS = {
     # signal quality (quality.py)
     "signal_quality": "quality", "quality_mask": "quality", "SignalQuality": "quality",
     # beats and RR features (beats.py)
-    "segment_beats": "beats", "rr_features": "beats",
+    "segment_beats": "beats", "rr_features": "beats", "beat_morphology": "beats",
     # heart-rate variability (heart_rate_variability.py)
     "hrv": "heart_rate_variability", "hrv_time": "heart_rate_variability",
     "hrv_frequency": "heart_rate_variability", "hrv_nonlinear": "heart_rate_variability",

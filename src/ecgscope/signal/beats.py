@@ -5,7 +5,8 @@ any other (the whole signal is resampled with an anti-aliasing polyphase
 filter first, then each window is read at its exact fractional position), and
 says which beats lie fully inside the signal. ``rr_features`` gives the
 RR context classifiers use (de Chazal et al., IEEE TBME 51(7), 2004: previous,
-next, local and record-average RR, and their ratios).
+next, local and record-average RR, and their ratios). ``beat_morphology`` summarises how each beat departs from the
+record's own median beat in its P, QRS and T regions.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from ..errors import SignalError
 from ..record.resampling import rational_ratio, resample_signal
 from ._inputs import as_fs, as_positions, as_signal
 
-__all__ = ["segment_beats", "rr_features", "BEAT_NORMALIZATIONS", "RR_COLUMNS", "PRE_MEDIAN_BEATS"]
+__all__ = ["segment_beats", "rr_features", "beat_morphology", "BEAT_NORMALIZATIONS", "RR_COLUMNS",
+           "MORPHOLOGY_COLUMNS", "PRE_MEDIAN_BEATS"]
 
 BEAT_NORMALIZATIONS = (None, "zscore", "record", "median")
 #: Columns of :func:`rr_features`, in order.
@@ -26,6 +28,12 @@ RR_COLUMNS = (
     "pre_local", "post_local", "pre_record", "post_record", "local_record", "post_pre", "irregularity",
     "pre_median",
 )
+#: Columns of :func:`beat_morphology`, in order.
+MORPHOLOGY_COLUMNS = (
+    "p_rms", "qrs_rms", "t_rms", "p_corr", "qrs_corr", "t_corr", "qrs_amplitude", "qrs_length",
+)
+#: Seconds from the R peak that bound the QRS region of :func:`beat_morphology` (P before, T after).
+QRS_REGION = (-0.083, 0.100)
 
 
 def segment_beats(
@@ -208,3 +216,52 @@ def rr_features(
             sd = np.nanstd(vals, axis=0)
             frame[cols[:3]] = (vals - np.nanmean(vals, axis=0)) / np.where(sd > 0, sd, 1.0)
     return frame
+
+
+def beat_morphology(beats, fs: float, before: float, template=None) -> pd.DataFrame:
+    """How each beat departs from the record's dominant beat, one row per beat (scale-free numbers).
+
+    ``beats`` ``(n, samples)`` are one lead's windows with the R peak ``before``
+    seconds from the start (as :func:`segment_beats` cuts them); ``template`` is
+    the record's typical beat (default: the median of ``beats``). The window is
+    split at :data:`QRS_REGION` into P (before), QRS and T (after) regions.
+    Columns: ``p_rms, qrs_rms, t_rms`` (RMS of beat minus template per region,
+    over the template's QRS peak-to-peak), ``p_corr, qrs_corr, t_corr``
+    (correlation with the template per region; 0 where either is flat),
+    ``qrs_amplitude`` and ``qrs_length`` (the beat's QRS peak-to-peak and line
+    length over the template's). Ectopic ventricular beats are wide and
+    unlike the template in QRS and T; supraventricular ones differ mostly in P.
+    """
+    fs = as_fs(fs)
+    x = np.asarray(beats, dtype=np.float64)
+    if x.ndim != 2:
+        raise SignalError(f"beats must be (n, samples), got shape {x.shape}", fix="pass one lead's windows")
+    ref = np.median(x, axis=0) if template is None else np.asarray(template, np.float64).reshape(-1)
+    if ref.size != x.shape[1]:
+        raise SignalError(f"template has {ref.size} samples, beats {x.shape[1]}",
+                          fix="pass a template cut with the same window")
+    r = int(round(float(before) * fs))
+    q0 = int(np.clip(r + round(QRS_REGION[0] * fs), 1, x.shape[1] - 2))
+    q1 = int(np.clip(r + round(QRS_REGION[1] * fs), q0 + 1, x.shape[1] - 1))
+    regions = (slice(0, q0), slice(q0, q1), slice(q1, x.shape[1]))
+    qrs_ref = ref[regions[1]]
+    scale = max(float(np.ptp(qrs_ref)), 1e-9)
+    diff = x - ref[None, :]
+    out = {}
+    for name, part in zip(("p", "qrs", "t"), regions):
+        out[f"{name}_rms"] = np.sqrt(np.mean(diff[:, part] ** 2, axis=1)) / scale
+    for name, part in zip(("p", "qrs", "t"), regions):
+        out[f"{name}_corr"] = _correlation(x[:, part], ref[part])
+    qrs = x[:, regions[1]]
+    out["qrs_amplitude"] = np.ptp(qrs, axis=1) / scale
+    out["qrs_length"] = np.abs(np.diff(qrs, axis=1)).sum(axis=1) / max(float(np.abs(np.diff(qrs_ref)).sum()), 1e-9)
+    return pd.DataFrame(out, columns=list(MORPHOLOGY_COLUMNS))
+
+
+def _correlation(rows: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every row with ``ref``; 0 where either is constant."""
+    a = rows - rows.mean(axis=1, keepdims=True)
+    b = ref - ref.mean()
+    den = np.sqrt((a * a).sum(axis=1) * (b * b).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 1e-12, (a @ b) / np.where(den > 1e-12, den, 1.0), 0.0)
