@@ -103,3 +103,26 @@ def test_feature_mlp_without_waveform_depends_on_the_features_alone():
         model.target_layer
     with pytest.raises(ModelError, match="points"):
         create_model("feature_mlp", in_leads=1, n_classes=4, window=128, points=-1)
+
+
+def test_feature_mlp_members_are_a_mixture_of_independent_heads(tmp_path):
+    from ecgscope.models.checkpoint import load_checkpoint, save_checkpoint
+
+    from .conftest import card_for
+
+    model = create_model("feature_mlp", in_leads=1, n_classes=4, window=128, n_rr=4, variant="base",
+                         points=0, members=3, seed=0).eval()
+    assert len(model.other_heads) == 2
+    x, rr = torch.randn(7, 1, 128), torch.randn(7, 4)
+    logits = model(x, rr)
+    torch.testing.assert_close(logits.exp().sum(dim=1), torch.ones(7))
+    heads = [*model.other_heads, torch.nn.ModuleList([model.fusion, model.classifier])]
+    embedding = model.embed(x)
+    mean = torch.stack([torch.softmax(h[1](h[0](embedding, rr)), dim=1) for h in heads]).mean(dim=0)
+    torch.testing.assert_close(logits.exp(), mean)
+    one = create_model("feature_mlp", in_leads=1, n_classes=4, window=128, n_rr=4, variant="base",
+                       points=0, seed=0).eval()
+    assert len(one.other_heads) == 0 and one.n_parameters() * 3 == model.n_parameters()
+    save_checkpoint(model, card_for(model), tmp_path / "m")
+    again, _ = load_checkpoint(tmp_path / "m")
+    torch.testing.assert_close(again.eval()(x, rr), logits)

@@ -12,10 +12,16 @@ channels, the Grad-CAM layer), is averaged down to ``points`` samples,
 flattened and batch-normalised; one hidden layer (``hidden: 0`` drops it, a
 classifier linear in the waveform) joins the RR fusion and the linear
 classifier. ``points: 0`` leaves the waveform out: the model is then an MLP on
-the RR and morphology features alone.
+the RR and morphology features alone. ``members: k`` builds ``k`` fusion +
+classifier heads on the same embedding and returns the log of their mean
+probability: a mixture trained as one model, which evens out the
+initialisation luck that a single small MLP's validation-driven early
+stopping turns into several points of CV score.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -32,9 +38,9 @@ class FeatureMLP(BeatModel):
     """Coarse waveform samples + RR/morphology features through a shallow MLP; variants tiny/base/large."""
 
     variants = {
-        "tiny": {"width": 8, "points": 16, "hidden": 32, "dropout": 0.0, "rr_hidden": 16},
-        "base": {"width": 8, "points": 24, "hidden": 64, "dropout": 0.1, "rr_hidden": 32},
-        "large": {"width": 16, "points": 32, "hidden": 128, "dropout": 0.2, "rr_hidden": 64},
+        "tiny": {"width": 8, "points": 16, "hidden": 32, "dropout": 0.0, "rr_hidden": 16, "members": 1},
+        "base": {"width": 8, "points": 24, "hidden": 64, "dropout": 0.1, "rr_hidden": 32, "members": 1},
+        "large": {"width": 16, "points": 32, "hidden": 128, "dropout": 0.2, "rr_hidden": 64, "members": 1},
     }
 
     def __init__(self, in_leads: int, n_classes: int, window: int, n_rr: int = 0, variant: str = "base",
@@ -53,7 +59,22 @@ class FeatureMLP(BeatModel):
             self.norm = nn.BatchNorm1d(flat)  # standardised inputs, as a linear classifier wants them
             self.hidden = (nn.Sequential(nn.Linear(flat, hidden), nn.GELU()) if hidden > 0 else nn.Identity())
         embed_dim = (hidden or width * points) if self.uses_waveform else 0
-        self._build_head(embed_dim, dropout=float(h["dropout"]), rr_hidden=int(h["rr_hidden"]))
+        heads = []
+        for _ in range(int(h["members"])):  # the last one built stays as self.fusion / self.classifier
+            self._build_head(embed_dim, dropout=float(h["dropout"]), rr_hidden=int(h["rr_hidden"]))
+            heads.append(nn.ModuleList([self.fusion, self.classifier]))
+        self.other_heads = nn.ModuleList(heads[:-1])
+
+    def forward(self, x: torch.Tensor, rr: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; with ``members > 1`` the log of the members' mean probabilities."""
+        if not len(self.other_heads):
+            return super().forward(x, rr)
+        self._check_inputs(x, rr)
+        embedding = self.embed(x)
+        logits = [head[1](head[0](embedding, rr)) for head in self.other_heads]
+        logits.append(self.classifier(self.fusion(embedding, rr)))
+        logp = torch.stack([torch.log_softmax(z, dim=1) for z in logits])
+        return torch.logsumexp(logp, dim=0) - math.log(len(logits))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         if not self.uses_waveform:  # RR / morphology features only: an empty signal embedding
