@@ -126,3 +126,5 @@ def test_feature_mlp_members_are_a_mixture_of_independent_heads(tmp_path):
     save_checkpoint(model, card_for(model), tmp_path / "m")
     again, _ = load_checkpoint(tmp_path / "m")
     torch.testing.assert_close(again.eval()(x, rr), logits)
+    with pytest.raises(ModelError, match="members"):
+        create_model("feature_mlp", in_leads=1, n_classes=4, window=128, members=0)

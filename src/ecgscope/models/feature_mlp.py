@@ -47,10 +47,11 @@ class FeatureMLP(BeatModel):
                  **arch_kwargs) -> None:
         super().__init__(in_leads, n_classes, window, n_rr, variant, **arch_kwargs)
         h = self.hparams
-        width, points, hidden = int(h["width"]), int(h["points"]), int(h["hidden"])
-        if points < 0 or width < 1 or hidden < 0:
-            raise ModelError(f"feature_mlp: width={width}, points={points}, hidden={hidden} must be "
-                             "positive, non-negative, non-negative", fix="e.g. width=8, points=16, hidden=64")
+        width, points, hidden, members = (int(h[k]) for k in ("width", "points", "hidden", "members"))
+        if points < 0 or width < 1 or hidden < 0 or members < 1:
+            raise ModelError(f"feature_mlp: width={width}, points={points}, hidden={hidden}, members={members} "
+                             "must be positive, non-negative, non-negative, positive",
+                             fix="e.g. width=8, points=16, hidden=64, members=1")
         self.uses_waveform = points > 0
         if self.uses_waveform:
             flat = width * points
@@ -60,13 +61,14 @@ class FeatureMLP(BeatModel):
             self.hidden = (nn.Sequential(nn.Linear(flat, hidden), nn.GELU()) if hidden > 0 else nn.Identity())
         embed_dim = (hidden or width * points) if self.uses_waveform else 0
         heads = []
-        for _ in range(int(h["members"])):  # the last one built stays as self.fusion / self.classifier
+        for _ in range(members):  # the last one built stays as self.fusion / self.classifier
             self._build_head(embed_dim, dropout=float(h["dropout"]), rr_hidden=int(h["rr_hidden"]))
             heads.append(nn.ModuleList([self.fusion, self.classifier]))
         self.other_heads = nn.ModuleList(heads[:-1])
 
     def forward(self, x: torch.Tensor, rr: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits; with ``members > 1`` the log of the members' mean probabilities."""
+        """Logits; with ``members > 1`` the log of the members' mean probabilities (:meth:`features` is the
+        last member's)."""
         if not len(self.other_heads):
             return super().forward(x, rr)
         self._check_inputs(x, rr)

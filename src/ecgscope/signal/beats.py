@@ -5,8 +5,9 @@ any other (the whole signal is resampled with an anti-aliasing polyphase
 filter first, then each window is read at its exact fractional position), and
 says which beats lie fully inside the signal. ``rr_features`` gives the
 RR context classifiers use (de Chazal et al., IEEE TBME 51(7), 2004: previous,
-next, local and record-average RR, and their ratios). ``beat_morphology`` summarises how each beat departs from the
-record's own median beat in its P, QRS and T regions.
+next, local and record-average RR, and their ratios). ``beat_morphology``
+summarises how each beat departs from the record's own median beat in its P,
+QRS and T regions.
 """
 
 from __future__ import annotations
