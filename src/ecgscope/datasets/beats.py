@@ -446,9 +446,9 @@ def extract_beats(
 
         signal = bandpass(signal, config.fs, *config.bandpass).astype(np.float32, copy=False)
     pos_t = np.rint(pos * (config.fs / record.fs)).astype(np.int64)
-    x, valid = _segment_all(signal, pos_t, config)
+    x, valid, template = _segment_all(signal, pos_t, config)
     if config.morphology:
-        rr = np.concatenate([rr, _morphology_matrix(x[:, :len(config.leads)], valid, config)], axis=1)
+        rr = np.concatenate([rr, _morphology_matrix(x[:, :len(config.leads)], template, config)], axis=1)
     if config.context_beats:
         x, rr = _with_context(x, rr, config)
 
@@ -463,13 +463,15 @@ def extract_beats(
                    {"fs": config.fs, "window": config.window_card(), "leads": list(config.leads)})
 
 
-def _segment_all(signal: np.ndarray, pos: np.ndarray, config: BeatDatasetConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Main window plus extra windows (resampled to the main length), stacked on the channel axis."""
+def _segment_all(signal: np.ndarray, pos: np.ndarray, config: BeatDatasetConfig
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Main window plus extra windows (resampled to the main length), stacked on the channel axis; the
+    validity of each beat; the record's median beat when the template channel or morphology needs it."""
     from ..signal import segment_beats
 
     length = config.samples
     if pos.size == 0:
-        return np.zeros((0, config.beat_channels, length), np.float32), np.zeros(0, bool)
+        return np.zeros((0, config.beat_channels, length), np.float32), np.zeros(0, bool), None
     beats, valid = segment_beats(signal, config.fs, pos, config.window, normalize=config.normalize)
     beats = _fit_length(beats, length)
     parts = [beats]
@@ -478,10 +480,11 @@ def _segment_all(signal: np.ndarray, pos: np.ndarray, config: BeatDatasetConfig)
         wide, ok = segment_beats(signal, config.fs, pos, win, target_fs=fs_k, normalize=config.normalize)
         parts.append(_fit_length(wide, length))
         valid = valid & ok
+    template = _record_template(beats, valid) if config.template or config.morphology else None
     if config.template:
-        parts.append(beats - _record_template(beats, valid))
+        parts.append(beats - template)
     x = np.concatenate(parts, axis=1) if len(parts) > 1 else beats
-    return np.ascontiguousarray(x, dtype=np.float32), valid
+    return np.ascontiguousarray(x, dtype=np.float32), valid, template
 
 
 def _with_context(x: np.ndarray, rr: np.ndarray, config: BeatDatasetConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -508,15 +511,15 @@ def context_rr(rr: np.ndarray, offsets) -> np.ndarray:
     return near.reshape(rr.shape[0], -1).astype(np.float32)
 
 
-def _morphology_matrix(main: np.ndarray, valid: np.ndarray, config: BeatDatasetConfig) -> np.ndarray:
+def _morphology_matrix(main: np.ndarray, template: np.ndarray | None, config: BeatDatasetConfig) -> np.ndarray:
     """:func:`ecgscope.signal.beat_morphology` of each lead's main windows ``(n, leads, samples)`` against
-    the record's median beat, ``(n, leads * 8)`` float32 in :attr:`BeatDatasetConfig.morphology_names` order."""
+    the record's median beat ``template`` ``(1, leads, samples)``, float32 columns in
+    :attr:`BeatDatasetConfig.morphology_names` order."""
     from ..signal import beat_morphology
 
     if main.shape[0] == 0:
         return np.zeros((0, len(config.morphology_names)), np.float32)
-    template = _record_template(main, valid)[0]
-    cols = [beat_morphology(main[:, k], config.fs, config.window[0], template[k]).to_numpy()
+    cols = [beat_morphology(main[:, k], config.fs, config.window[0], template[0, k]).to_numpy()
             for k in range(main.shape[1])]
     return np.concatenate(cols, axis=1).astype(np.float32)
 
