@@ -183,10 +183,13 @@ def test_morphology_columns_follow_the_rr_features_and_mark_ectopic_beats():
     np.testing.assert_allclose(beats.rr[:, m:], expected.to_numpy(), rtol=1e-4, atol=1e-5)
     qrs_rms = beats.rr[:, m + MORPHOLOGY_COLUMNS.index("qrs_rms")]
     assert np.median(qrs_rms[beats.y == 2]) > 3 * np.median(qrs_rms[beats.y == 0])
+    width = beats.rr[:, m + MORPHOLOGY_COLUMNS.index("qrs_width")]
+    assert np.median(width[beats.y == 2]) > 1.5 > np.median(width[beats.y == 0])
     # two leads: one block per lead, named by lead; context neighbours carry them too
     two = BeatDatasetConfig(morphology=True, leads=("II", "V1"), context_beats=1, rr_features=())
-    assert two.rr_names[:9] == tuple(f"{c}:II" for c in MORPHOLOGY_COLUMNS) + ("p_rms:V1",)
-    assert extract_beats(rec, two).rr.shape[1] == len(two.rr_names) == 16 + 2 * 17
+    k = len(MORPHOLOGY_COLUMNS)
+    assert two.rr_names[:k + 1] == tuple(f"{c}:II" for c in MORPHOLOGY_COLUMNS) + ("p_rms:V1",)
+    assert extract_beats(rec, two).rr.shape[1] == len(two.rr_names) == 2 * k + 2 * (2 * k + 1)
     # configs without the option keep their digests and cache keys
     assert "morphology" not in BeatDatasetConfig().identity() and cfg.identity()["morphology"] is True
     assert BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg

@@ -174,10 +174,12 @@ def test_beat_morphology_tells_wide_and_p_less_beats_from_the_dominant_one():
     n, v, s, big = (frame.iloc[i] for i in (0, 20, 21, 22))
     assert n["qrs_rms"] == pytest.approx(0) and n["qrs_corr"] == pytest.approx(1)
     assert n["qrs_amplitude"] == pytest.approx(1) and n["qrs_length"] == pytest.approx(1)
-    assert v["qrs_rms"] > 0.5 and v["qrs_corr"] < 0.8 and v["qrs_amplitude"] > 1.2
+    assert n["qrs_width"] == pytest.approx(1) and s["qrs_width"] == pytest.approx(1, abs=0.1)
+    assert v["qrs_rms"] > 0.5 and v["qrs_corr"] < 0.8 and v["qrs_amplitude"] > 1.2 and v["qrs_width"] > 2.5
     assert s["p_rms"] > 0.05 and s["qrs_rms"] < 1e-3 and s["qrs_corr"] > 0.99
     # correlation is scale-free; the amplitude and line-length ratios see the doubling
     assert big["qrs_corr"] == pytest.approx(1) and big["qrs_amplitude"] == pytest.approx(2)
+    assert big["qrs_width"] == pytest.approx(1)
     # an explicit template gives the same as the median of these beats
     same = beat_morphology(beats, fs, before, template=normal)
     np.testing.assert_allclose(same.to_numpy(), frame.to_numpy())

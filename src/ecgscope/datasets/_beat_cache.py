@@ -21,7 +21,7 @@ import numpy as np
 __all__ = ["CACHE_VERSION", "ENV_CACHE", "cache_dir_path", "cache_key", "cache_file", "load", "save"]
 
 #: Bumped whenever the extraction or the file layout changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: Environment variable naming the ecgscope cache root.
 ENV_CACHE = "ECGSCOPE_CACHE"
 _ARRAYS = ("x", "rr", "y", "record_id", "patient_id", "sample", "symbol")

@@ -31,10 +31,13 @@ RR_COLUMNS = (
 )
 #: Columns of :func:`beat_morphology`, in order.
 MORPHOLOGY_COLUMNS = (
-    "p_rms", "qrs_rms", "t_rms", "p_corr", "qrs_corr", "t_corr", "qrs_amplitude", "qrs_length",
+    "p_rms", "qrs_rms", "t_rms", "p_corr", "qrs_corr", "t_corr", "qrs_amplitude", "qrs_length", "qrs_width",
 )
 #: Seconds from the R peak that bound the QRS region of :func:`beat_morphology` (P before, T after).
 QRS_REGION = (-0.083, 0.100)
+#: Seconds from the R peak searched for the QRS width of :func:`beat_morphology` (wide enough for a
+#: 200-ms ventricular beat annotated anywhere in its QRS, short of most T waves).
+WIDTH_REGION = (-0.120, 0.160)
 
 
 def segment_beats(
@@ -230,8 +233,10 @@ def beat_morphology(beats, fs: float, before: float, template=None) -> pd.DataFr
     over the template's QRS peak-to-peak), ``p_corr, qrs_corr, t_corr``
     (correlation with the template per region; 0 where either is flat),
     ``qrs_amplitude`` and ``qrs_length`` (the beat's QRS peak-to-peak and line
-    length over the template's). Ectopic ventricular beats are wide and
-    unlike the template in QRS and T; supraventricular ones differ mostly in P.
+    length over the template's) and ``qrs_width`` (the span holding the middle
+    80 % of the absolute slope within :data:`WIDTH_REGION`, over the
+    template's). Ectopic ventricular beats are wide and unlike the template in
+    QRS and T; supraventricular ones differ mostly in P.
     """
     fs = as_fs(fs)
     x = np.asarray(beats, dtype=np.float64)
@@ -256,7 +261,17 @@ def beat_morphology(beats, fs: float, before: float, template=None) -> pd.DataFr
     qrs = x[:, regions[1]]
     out["qrs_amplitude"] = np.ptp(qrs, axis=1) / scale
     out["qrs_length"] = np.abs(np.diff(qrs, axis=1)).sum(axis=1) / max(float(np.abs(np.diff(qrs_ref)).sum()), 1e-9)
+    w0 = int(np.clip(r + round(WIDTH_REGION[0] * fs), 0, x.shape[1] - 2))
+    w1 = int(np.clip(r + round(WIDTH_REGION[1] * fs), w0 + 2, x.shape[1]))
+    out["qrs_width"] = _slope_span(x[:, w0:w1]) / max(float(_slope_span(ref[None, w0:w1])[0]), 1.0)
     return pd.DataFrame(out, columns=list(MORPHOLOGY_COLUMNS))
+
+
+def _slope_span(rows: np.ndarray, mass: tuple[float, float] = (0.1, 0.9)) -> np.ndarray:
+    """Samples between the points where each row's cumulative absolute slope reaches ``mass`` (fractions)."""
+    cum = np.cumsum(np.abs(np.diff(rows, axis=1)), axis=1)
+    cum /= np.maximum(cum[:, -1:], 1e-12)
+    return ((cum < mass[1]).sum(axis=1) - (cum < mass[0]).sum(axis=1)).astype(np.float64)
 
 
 def _correlation(rows: np.ndarray, ref: np.ndarray) -> np.ndarray:
