@@ -128,3 +128,55 @@ def test_feature_mlp_members_are_a_mixture_of_independent_heads(tmp_path):
     torch.testing.assert_close(again.eval()(x, rr), logits)
     with pytest.raises(ModelError, match="members"):
         create_model("feature_mlp", in_leads=1, n_classes=4, window=128, members=0)
+
+
+def test_mixture_is_the_weighted_mean_of_its_members_probabilities(tmp_path):
+    from ecgscope.models.checkpoint import load_checkpoint, save_checkpoint
+
+    from .conftest import card_for
+
+    members = [{"name": "transnet", "variant": "tiny"},
+               {"name": "feature_mlp", "variant": "base", "kwargs": {"points": 0, "members": 2}}]
+    model = create_model("mixture", in_leads=2, n_classes=4, window=128, n_rr=4, members=members,
+                         weights=[3, 1], seed=0).eval()
+    assert [type(m).architecture for m in model.members] == ["transnet", "feature_mlp"]
+    x, rr = torch.randn(6, 2, 128), torch.randn(6, 4)
+    logits = model(x, rr)
+    wave, feats = (torch.softmax(m(x, rr), dim=1) for m in model.members)
+    torch.testing.assert_close(logits.exp(), 0.75 * wave + 0.25 * feats)
+    assert model.features(x, rr).shape == (6, model.feature_dim)
+    assert model.target_layer is model.members[0].target_layer  # the feature MLP has none
+    save_checkpoint(model, card_for(model), tmp_path / "m")
+    again, card = load_checkpoint(tmp_path / "m")
+    assert card["model_kwargs"]["members"] == members
+    torch.testing.assert_close(again.eval()(x, rr), logits)
+    with pytest.raises(ModelError, match="no member looks at the waveform"):
+        create_model("mixture", in_leads=1, n_classes=4, window=128, n_rr=2, members=members[1:]).target_layer
+    for bad, match in (([], "non-empty"), ([{"variant": "tiny"}], "mapping"),
+                       ([{"name": "mixture"}], "cannot itself be a mixture"), ([{"name": "nope"}], "unknown model")):
+        with pytest.raises(ModelError, match=match):
+            create_model("mixture", in_leads=1, n_classes=4, window=128, members=bad)
+    with pytest.raises(ModelError, match="weights"):
+        create_model("mixture", in_leads=1, n_classes=4, window=128, weights=[1, 0])
+
+
+def test_an_independent_mixture_trains_each_member_on_its_own_loss():
+    from ecgscope.training.trainer import _loss
+
+    members = [{"name": "feature_mlp", "variant": "tiny", "kwargs": {"points": 0}},
+               {"name": "feature_mlp", "variant": "tiny"}]
+    model = create_model("mixture", in_leads=1, n_classes=3, window=64, n_rr=4, members=members,
+                         independent=True, seed=0)
+    x, rr, y = torch.randn(8, 1, 64), torch.randn(8, 4), torch.randint(0, 3, (8,))
+    stacked = model.train()(x, rr)
+    assert stacked.shape == (2, 8, 3)
+    ce = torch.nn.functional.cross_entropy
+    own = [ce(net(x, rr), y) for net in model.members]  # BatchNorm in train mode: same batch, same output
+    torch.testing.assert_close(_loss(ce, stacked, y), (own[0] + own[1]) / 2)
+    _loss(ce, stacked, y).backward()  # the first member's gradient is its own loss's alone
+    first = [p.grad.clone() for p in model.members[0].parameters()]
+    model.zero_grad()
+    ce(model.members[0](x, rr), y).backward()
+    for a, b in zip(first, model.members[0].parameters()):
+        torch.testing.assert_close(a, b.grad / 2)
+    assert model.eval()(x, rr).shape == (8, 3)  # evaluated, it is the mixture

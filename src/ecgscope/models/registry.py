@@ -24,6 +24,7 @@ _MODULES = [
     "transnet",
     "ramba_beats",
     "feature_mlp",
+    "mixture",
 ]
 
 _REGISTRY: dict[str, type] = {}

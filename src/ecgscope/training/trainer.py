@@ -143,6 +143,14 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, classes) -> d
     }
 
 
+def _loss(loss_fn, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``loss_fn`` of ``(B, C)`` logits, or the mean over members of stacked ``(k, B, C)`` ones (a mixture
+    trained member by member, :mod:`ecgscope.models.mixture`)."""
+    if logits.dim() == 3:
+        return torch.stack([loss_fn(z, y) for z in logits]).mean()
+    return loss_fn(logits, y)
+
+
 # ================================================================ inference
 def _forward(model: nn.Module, x: torch.Tensor, rr: torch.Tensor) -> torch.Tensor:
     return model(x, rr if rr.shape[1] else None)
@@ -304,7 +312,7 @@ def fit(
                     break
                 xb, rb, yb = (t.to(device, non_blocking=True) for t in (xb, rb, yb))
                 with _autocast(device, amp_dtype):
-                    loss = loss_fn(_forward(net, xb, rb).float(), yb)
+                    loss = _loss(loss_fn, _forward(net, xb, rb).float(), yb)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 if config.grad_clip is not None:
