@@ -21,13 +21,12 @@ stopping turns into several points of CV score.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ..errors import ModelError
 from .base import BeatModel
+from .blocks import log_mean_probability
 from .registry import register_model
 
 __all__ = ["FeatureMLP"]
@@ -75,8 +74,7 @@ class FeatureMLP(BeatModel):
         embedding = self.embed(x)
         logits = [head[1](head[0](embedding, rr)) for head in self.other_heads]
         logits.append(self.classifier(self.fusion(embedding, rr)))
-        logp = torch.stack([torch.log_softmax(z, dim=1) for z in logits])
-        return torch.logsumexp(logp, dim=0) - math.log(len(logits))
+        return log_mean_probability(torch.stack(logits))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         if not self.uses_waveform:  # RR / morphology features only: an empty signal embedding

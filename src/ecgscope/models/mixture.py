@@ -31,6 +31,7 @@ from torch import nn
 
 from ..errors import ModelError
 from .base import BeatModel
+from .blocks import log_mean_probability
 from .registry import model_class, register_model
 
 __all__ = ["Mixture"]
@@ -84,7 +85,7 @@ class Mixture(BeatModel):
         logits = torch.stack([net(x, rr) for net in self.members])
         if self.training and self.hparams["independent"]:
             return logits
-        return torch.logsumexp(torch.log_softmax(logits, dim=2) + self.log_weights[:, None, None], dim=0)
+        return log_mean_probability(logits, self.log_weights)
 
     @property
     def feature_dim(self) -> int:

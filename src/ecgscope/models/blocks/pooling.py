@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["WINDOW_POOLING", "GlobalPool1d", "pool_windows", "power_mean"]
+__all__ = ["WINDOW_POOLING", "GlobalPool1d", "pool_windows", "power_mean", "log_mean_probability"]
 
 _MODES = ("avg", "max", "avgmax")
 #: Record-level pooling modes of :func:`pool_windows`.
@@ -63,6 +63,19 @@ def power_mean(p: torch.Tensor, q: float, mask: torch.Tensor | None = None, dim:
     n = mask.sum(dim=dim).clamp_min(1).to(p.dtype)
     total = torch.logsumexp((q * logp).masked_fill(~mask, -math.inf), dim=dim)
     return ((total - n.log()) / q).exp().nan_to_num(0.0)
+
+
+def log_mean_probability(logits: torch.Tensor, log_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Log of the mean over dim 0 of ``softmax(logits)`` (``(k, B, C) -> (B, C)``), in the log domain.
+
+    ``log_weights`` ``(k,)`` (log of weights summing to 1) makes it a weighted
+    mean; by default the ``k`` members weigh the same. An ensemble's output
+    that a cross-entropy can train as logits.
+    """
+    logp = torch.log_softmax(logits, dim=2)
+    if log_weights is None:
+        return torch.logsumexp(logp, dim=0) - math.log(logits.shape[0])
+    return torch.logsumexp(logp + log_weights[:, None, None], dim=0)
 
 
 def pool_windows(p: torch.Tensor, mode: str = "power", q: float = 3.0, mask: torch.Tensor | None = None,
