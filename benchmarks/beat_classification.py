@@ -13,8 +13,8 @@ whose configuration differs from the one cross-validated)::
     python benchmarks/beat_classification.py infer --model runs/x --threads 1
     python benchmarks/beat_classification.py table runs/cv-a runs/cv-b ...   # CV table, CIs included
 
-``train`` trains ``configs/beats/default.yaml`` (or ``--config``) + :data:`OVERRIDES` on all of
-MIT-BIH DS1 (two DS1 patients held out for early stopping; nothing from DS2),
+``train`` trains ``configs/beats/default.yaml`` (or ``--config``, also an ensemble config such as
+``configs/beats/ensemble.yaml``) + :data:`OVERRIDES` on all of MIT-BIH DS1 (two DS1 patients held out for early stopping; nothing from DS2),
 times it, adds the CV report (gross Se/+P/F1 with record-bootstrap CIs) to the
 card's ``metrics.cv`` and writes the checkpoint folder
 ``src/ecgscope/models/pretrained/beats-default``. ``infer`` times
@@ -77,10 +77,17 @@ def _flatten(d: dict, prefix=()) -> dict:
     return out
 
 
+def _where(key: tuple) -> bool:
+    """Whether ``key`` says where a run ran, not what (an ensemble member's keys sit under members.<m>.config)."""
+    if key[:1] == ("members",) and key[2:3] == ("config",):
+        key = key[3:]
+    return key in _WHERE
+
+
 def _config_differences(a: dict, b: dict) -> list[str]:
     fa, fb = _flatten(a), _flatten(b)
     keys = sorted(set(fa) | set(fb))
-    return [".".join(k) for k in keys if k not in _WHERE and fa.get(k) != fb.get(k)]
+    return [".".join(k) for k in keys if not _where(k) and fa.get(k) != fb.get(k)]
 
 
 def cv_summary(cv_dir: Path) -> dict:
@@ -135,23 +142,11 @@ def table(args) -> None:
         _merge_results("cv_runs", summary, sub=name)
 
 
-def train(args) -> None:
-    """Train the default model on all of DS1, attach the CV estimate to its card, time it."""
-    from ecgscope.models.checkpoint import card_hash, load_checkpoint, save_checkpoint
-    from ecgscope.training.config import load_config
+def _train_single(config, out: Path, cv: dict):
+    """Train one checkpoint into ``out`` with ``cv`` in its card; ``(outcomes, parameters)``."""
+    from ecgscope.models.checkpoint import load_checkpoint, save_checkpoint
     from ecgscope.training.experiment import train_experiment
 
-    torch.set_num_threads(args.threads)
-    base = Path(args.config)
-    config = load_config(base, OVERRIDES)
-    cv_dir = Path(args.cv)
-    cv_config = load_config(cv_dir / "config.yaml")
-    diff = _config_differences(cv_config.to_dict(), config.to_dict())
-    if diff:
-        sys.exit(f"the CV in {cv_dir} ran another configuration (differs in {', '.join(diff)}); "
-                 "cross-validate this configuration first")
-    cv = cv_summary(cv_dir)
-    out = Path(args.out)
     start = time.perf_counter()
     outcome = train_experiment(config, out)
     seconds = time.perf_counter() - start
@@ -159,28 +154,69 @@ def train(args) -> None:
     card["metrics"]["cv"] = cv
     card["metrics"]["training_seconds"] = round(seconds, 1)
     save_checkpoint(model, card, out)
-    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
-    history = outcome.result.history
+    return {"model": outcome}, sum(p.numel() for p in model.parameters()), seconds
+
+
+def _train_ensemble(config, out: Path, cv: dict):
+    """Train an ensemble's members into ``out/<member>`` and write its card with ``cv``."""
+    from ecgscope.models.checkpoint import load_checkpoint
+    from ecgscope.models.ensemble import save_ensemble
+    from ecgscope.training.ensemble import train_ensemble
+
+    start = time.perf_counter()
+    outcomes = dict(zip(config.members, train_ensemble(config, out)))
+    seconds = time.perf_counter() - start
+    save_ensemble({n: out / n for n in config.members}, out, weights=config.weights,
+                  metrics={"cv": cv, "training_seconds": round(seconds, 1)}, training={"config": config.to_dict()})
+    parameters = sum(p.numel() for n in config.members for p in load_checkpoint(out / n)[0].parameters())
+    return outcomes, parameters, seconds
+
+
+def train(args) -> None:
+    """Train the default model (one checkpoint or an ensemble) on all of DS1, attach the CV estimate, time it."""
+    import shutil
+
+    from ecgscope.models.checkpoint import card_hash
+    from ecgscope.training.ensemble import EnsembleConfig, load_experiment_config
+
+    torch.set_num_threads(args.threads)
+    base = Path(args.config)
+    config = load_experiment_config(base, OVERRIDES)
+    cv_dir = Path(args.cv)
+    cv_config = load_experiment_config(cv_dir / "config.yaml")
+    diff = _config_differences(cv_config.to_dict(), config.to_dict())
+    if diff:
+        sys.exit(f"the CV in {cv_dir} ran another configuration (differs in {', '.join(diff)}); "
+                 "cross-validate this configuration first")
+    cv = cv_summary(cv_dir)
+    out = Path(args.out)
+    shipped = out.resolve() == (ROOT / "src/ecgscope/models/pretrained/beats-default").resolve()
+    if shipped and out.exists():
+        shutil.rmtree(out)  # the previous default (in git), so no file of it lingers beside the new one
+    trainer = _train_ensemble if isinstance(config, EnsembleConfig) else _train_single
+    outcomes, parameters, seconds = trainer(config, out, cv)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    members = {name: {"epochs_run": o.result.epochs_run, "best_epoch": o.result.best_epoch,
+                      "seconds_per_epoch": [round(h["seconds"], 1) for h in o.result.history],
+                      "train_beats": o.result.info["train_beats"], "val_patients": o.val_patients,
+                      "validation": {k: o.result.metrics.get(k) for k in ("macro_f1", "f1", "accuracy", "n")}}
+               for name, o in outcomes.items()}
     result = {
         "command": "python benchmarks/beat_classification.py " + " ".join(sys.argv[1:]),
         "config": {"base": str(base.resolve().relative_to(ROOT)) if base.resolve().is_relative_to(ROOT)
                    else str(base), "overrides": OVERRIDES},
-        "threads": args.threads, "seconds": round(seconds, 1), "epochs_run": outcome.result.epochs_run,
-        "best_epoch": outcome.result.best_epoch,
-        "seconds_per_epoch": [round(h["seconds"], 1) for h in history],
-        "train_beats": outcome.result.info["train_beats"], "val_patients": outcome.val_patients,
-        "validation": {k: outcome.result.metrics.get(k) for k in ("macro_f1", "f1", "accuracy", "n")},
-        "parameters": sum(p.numel() for p in model.parameters()), "folder_bytes": size,
-        "card_hash": card_hash(out), "cv": cv,
+        "threads": args.threads, "seconds": round(seconds, 1), **(members.pop("model") if "model" in members
+                                                                   else {"members": members}),
+        "parameters": parameters, "folder_bytes": size, "card_hash": card_hash(out), "cv": cv,
     }
-    shipped = out.resolve() == (ROOT / "src/ecgscope/models/pretrained/beats-default").resolve()
     if shipped:
         _merge_results("train", result)
     else:  # a candidate trained elsewhere: its figures must not replace the shipped model's
         _merge_results("train_candidates", result, sub=out.name)
-    print(f"trained {result['epochs_run']} epochs (best {result['best_epoch']}) in {seconds:.0f} s "
-          f"on {args.threads} thread(s); validation macro-F1 {result['validation']['macro_f1']:.3f}")
-    print(f"{out}: {size / 1e6:.2f} MB, card hash {result['card_hash']}")
+    for name, o in outcomes.items():
+        print(f"{name}: trained {o.result.epochs_run} epochs (best {o.result.best_epoch}); "
+              f"validation macro-F1 {o.result.metrics['macro_f1']:.3f}")
+    print(f"{seconds:.0f} s on {args.threads} thread(s); {out}: {size / 1e6:.2f} MB, card hash {result['card_hash']}")
 
 
 def _find_record(path: str | None):
@@ -204,13 +240,16 @@ def _breakdown(record, clf) -> dict:
 
     t0 = time.perf_counter()
     pos = find_rpeaks(record.signal, record.fs, nan_policy="mask")
-    t1 = time.perf_counter()
+    times = {"detection": time.perf_counter() - t0, "beat_extraction": 0.0, "network": 0.0, "beats": int(pos.size)}
     lead = record.select_leads(list(clf.config.leads))
-    beats = extract_beats(lead, clf.config, positions=pos)
-    t2 = time.perf_counter()
-    predict_proba(clf.model, beats, clf.card["normalisation"])
-    t3 = time.perf_counter()
-    return {"detection": t1 - t0, "beat_extraction": t2 - t1, "network": t3 - t2, "beats": int(pos.size)}
+    for _, member in clf.parts:  # an ensemble's members each cut and classify their own beats
+        t1 = time.perf_counter()
+        beats = extract_beats(lead, member.config, positions=pos)
+        t2 = time.perf_counter()
+        predict_proba(member.model, beats, member.card["normalisation"])
+        times["beat_extraction"] += t2 - t1
+        times["network"] += time.perf_counter() - t2
+    return times
 
 
 def infer(args) -> None:

@@ -14,8 +14,8 @@ from ecgscope.models.pretrained import default_beat_model_dir, list_pretrained, 
 from ecgscope.synthesis import simulate
 
 PROBS = ["p_N", "p_S", "p_V", "p_F"]
-#: SHA-256 of the shipped beats-default checkpoint (weights + card); a retrained model updates it here.
-SHIPPED_HASH = "b0cd954ff845a6275df58c67d08d458c45c69d8a0f310e6b47e7d4143a1c820e"
+#: SHA-256 of the shipped beats-default ensemble (its card and members' hashes); a retrained model updates it here.
+SHIPPED_HASH = "908847689bad92f99ec8620f57f4a39a6d882d7d732589b095914393fa957b9a"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -139,20 +139,31 @@ def test_a_folder_without_card_is_refused(tmp_path):
 
 
 def test_shipped_card_describes_an_honest_model():
+    """The default is an ensemble (transnet + feature MLP); every member trained on DS1 alone."""
+    from ecgscope.models.ensemble import member_folders, read_ensemble_card
+
     directory = default_beat_model_dir()
-    card = read_card(directory)
-    assert card["classes"] == ["N", "S", "V", "F"] and card["fs"] == 360.0
-    assert card["training"]["beat_dataset"]["leads"] == ["II"] and card["leads"][0] == "II"  # channels: II first
-    data = card["training"]["data"]
-    assert set(data["records"]) == set(DS1) and not set(data["records"]) & set(DS2)
-    assert set(card["training"]["split"]["val_patients"]) <= set(DS1)
-    assert card["metrics"]["validation"]["macro_f1"] > 0
+    card = read_ensemble_card(directory)
+    assert card["classes"] == ["N", "S", "V", "F"] and card["leads"] == ["II"]
+    assert set(card["training"]["data"]["records"]) == set(DS1)
+    assert card["premature_rule"]["prematurity"] > 0
     cv = card["metrics"]["cv"]
     assert cv["n_records"] == 22 and set(cv["gross"]) == {"N", "S", "V", "F"}
-    assert card["training"]["config"]["model"] == {"name": "transnet", "variant": "tiny", "kwargs": {}}
-    size = sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
+    models = []
+    for folder, weight in member_folders(directory, card):
+        member = read_card(folder)
+        assert member["fs"] == 360.0 and member["training"]["beat_dataset"]["leads"] == ["II"] and weight == 1.0
+        data = member["training"]["data"]
+        assert set(data["records"]) == set(DS1) and not set(data["records"]) & set(DS2)
+        assert set(member["training"]["split"]["val_patients"]) <= set(DS1)
+        assert member["metrics"]["validation"]["macro_f1"] > 0
+        models.append(member["training"]["config"]["model"]["name"])
+        for name in ("config.yaml", "split.json", "version.json", "metrics.json", "log.csv"):
+            assert (folder / name).is_file()
+    assert models == ["transnet", "feature_mlp"]
+    size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
     assert size < 5_000_000
-    for name in ("config.yaml", "split.json", "version.json", "metrics.json", "log.csv"):
+    for name in ("config.yaml", "split.json", "version.json"):
         assert (directory / name).is_file()
 
 
@@ -162,12 +173,13 @@ def test_shipped_hash_is_stable():
     assert load_beat_classifier().hash == SHIPPED_HASH
 
 
-def test_the_shipped_temperature_divides_the_logits(sim, monkeypatch):
+def test_the_shipped_temperatures_divide_each_members_logits(sim, monkeypatch):
     import ecgscope.training.trainer as trainer
     from ecgscope.models.checkpoint import card_temperature
 
-    t = card_temperature(load_beat_classifier().card)
-    assert 0.05 < t < 1.0  # fitted on the validation patients: the class-weighted network is under-confident
+    members = load_beat_classifier().members
+    temperatures = [card_temperature(m.card) for _, m in members]
+    assert 0.05 < temperatures[0] < 1.0  # fitted on the validation patients: the class-weighted transnet is under-confident
     seen = []
     plain = trainer.predict_proba
 
@@ -177,9 +189,11 @@ def test_the_shipped_temperature_divides_the_logits(sim, monkeypatch):
 
     monkeypatch.setattr(trainer, "predict_proba", spy)
     frame = classify_beats(sim)
-    assert seen == [t]
+    assert seen == temperatures
     p = frame[PROBS].to_numpy()
     assert np.allclose(p.sum(1), 1, atol=1e-5) and p.max(1).mean() > 0.8
+    alone = [classify_beats(sim, model=m.directory, rpeaks=frame["sample"]) for _, m in members]
+    assert np.allclose(p, np.mean([a[PROBS].to_numpy() for a in alone], axis=0), atol=1e-6)
 
 
 def test_a_premature_rule_in_the_card_relabels_early_beats(tmp_path):
@@ -189,11 +203,11 @@ def test_a_premature_rule_in_the_card_relabels_early_beats(tmp_path):
 
     from ecgscope.training.premature import PrematureRule, premature_features
 
-    assert read_card(default_beat_model_dir())["premature_rule"]["prematurity"] > 0  # the shipped model has one
+    assert load_beat_classifier().card["premature_rule"]["prematurity"] > 0  # the shipped model has one
     folders = {}
     for name, rule in (("plain", None), ("ruled", PrematureRule(0.85, 0.15).to_card())):
         folders[name] = tmp_path / name
-        shutil.copytree(default_beat_model_dir(), folders[name])
+        shutil.copytree(default_beat_model_dir() / "transnet", folders[name])  # it calls most APCs N alone
         card = json.loads((folders[name] / "card.json").read_text())
         card["premature_rule"] = rule
         (folders[name] / "card.json").write_text(json.dumps(card))

@@ -37,11 +37,18 @@ def test_yaml_round_trip(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.yaml")))
 def test_shipped_configs_load(name):
     from ecgscope.models import list_models
+    from ecgscope.training.ensemble import EnsembleConfig, load_experiment_config
 
-    cfg = load_config(CONFIGS / f"{name}.yaml")
-    assert cfg.data.records == DS1 and cfg.data.split == "mitdb-ds1"
-    assert cfg.model.name in list_models()
-    assert not set(cfg.data.records) & set(DS2)
+    loaded = load_experiment_config(CONFIGS / f"{name}.yaml")
+    for cfg in loaded.members.values() if isinstance(loaded, EnsembleConfig) else [loaded]:
+        assert cfg.data.records == DS1 and cfg.data.split == "mitdb-ds1"
+        assert cfg.model.name in list_models()
+        assert not set(cfg.data.records) & set(DS2)
+    if not isinstance(loaded, EnsembleConfig):
+        assert load_config(CONFIGS / f"{name}.yaml").to_dict() == loaded.to_dict()
+    else:
+        with pytest.raises(ConfigError, match="ensemble config"):
+            load_config(CONFIGS / f"{name}.yaml")
 
 
 def test_overrides_are_typed():

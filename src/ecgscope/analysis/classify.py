@@ -37,13 +37,19 @@ _USE_RECORD_LOGITS = True
 
 @dataclass(frozen=True, eq=False)
 class BeatClassifier:
-    """A checkpoint loaded for inference: the model (eval, CPU), its card, beat config and hash."""
+    """A checkpoint loaded for inference: the model (eval, CPU), its card, beat config and hash.
+
+    An ensemble folder (:mod:`ecgscope.models.ensemble`) loads as a classifier
+    without a model of its own: ``members`` holds ``(weight, BeatClassifier)``
+    pairs, ``card`` the ensemble's card and ``config`` its first member's.
+    """
 
     directory: Path
     model: Any
     card: dict
     config: Any  # BeatDatasetConfig of the card, cutting every given beat (drop_invalid=False)
     hash: str
+    members: tuple = ()
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -55,19 +61,36 @@ class BeatClassifier:
         """Folder name of the checkpoint (``beats-default``)."""
         return self.directory.name
 
+    @property
+    def parts(self) -> tuple:
+        """``(weight, classifier)`` pairs whose probabilities are averaged: the members, or itself."""
+        return self.members or ((1.0, self),)
 
-@functools.lru_cache(maxsize=8)
-def _load(directory: str, stamp: tuple) -> BeatClassifier:
+
+def _load_checkpoint(directory: Path) -> BeatClassifier:
     from ..datasets.beats import BeatDatasetConfig
     from ..models.checkpoint import card_hash, load_checkpoint
 
     model, card = load_checkpoint(directory)
     config = dataclasses.replace(BeatDatasetConfig.from_card(card), drop_invalid=False, exclude_paced=False)
-    return BeatClassifier(Path(directory), model, card, config, card_hash(directory))
+    return BeatClassifier(directory, model, card, config, card_hash(directory))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: str, stamp: tuple) -> BeatClassifier:
+    from ..models.checkpoint import read_card_json
+    from ..models.ensemble import ensemble_hash, is_ensemble, member_folders, read_ensemble_card
+
+    if not is_ensemble(read_card_json(directory)):
+        return _load_checkpoint(Path(directory))
+    card = read_ensemble_card(directory)
+    members = tuple((weight, _load_checkpoint(folder)) for folder, weight in member_folders(directory, card))
+    return BeatClassifier(Path(directory), None, card, members[0][1].config, ensemble_hash(directory, card),
+                          members)
 
 
 def load_beat_classifier(model: str | os.PathLike | BeatClassifier = "default") -> BeatClassifier:
-    """Load (or take from the cache) a checkpoint by shipped name (``"default"``) or folder."""
+    """Load (or take from the cache) a checkpoint or ensemble by shipped name (``"default"``) or folder."""
     if isinstance(model, BeatClassifier):
         return model
     from ..models.pretrained import resolve_model
@@ -77,9 +100,11 @@ def load_beat_classifier(model: str | os.PathLike | BeatClassifier = "default") 
 
 
 def checkpoint_stamp(directory: Path) -> tuple:
-    """Modification times of a checkpoint's card and weights (a cache key part that sees re-saved models)."""
+    """Modification times of the cards and weights of a checkpoint and its members (a cache key part
+    that sees re-saved models)."""
+    folders = [directory, *sorted(p.parent for p in directory.glob("*/card.json"))]
     return tuple(p.stat().st_mtime_ns if p.is_file() else 0
-                 for p in (directory / "card.json", directory / "model.safetensors"))
+                 for folder in folders for p in (folder / "card.json", folder / "model.safetensors"))
 
 
 # ------------------------------------------------------------------ inputs
@@ -145,16 +170,16 @@ def _positions(record: Record, rpeaks, method: str) -> np.ndarray:
     return np.unique(np.rint(pos).astype(np.int64))
 
 
-def _span(config) -> tuple[float, float]:
-    """Seconds before / after the R peak covered by the main and extra windows."""
-    windows = [config.window, *config.extra_windows]
+def _span(configs) -> tuple[float, float]:
+    """Seconds before / after the R peak covered by the configs' main and extra windows."""
+    windows = [w for config in configs for w in (config.window, *config.extra_windows)]
     return max(w[0] for w in windows), max(w[1] for w in windows)
 
 
-def _valid(pos: np.ndarray, n: int, fs: float, config, gaps: np.ndarray | None
+def _valid(pos: np.ndarray, n: int, fs: float, configs, gaps: np.ndarray | None
            ) -> tuple[np.ndarray, np.ndarray]:
-    """``(inside, finite)``: window within the signal; window free of non-finite samples."""
-    before, after = _span(config)
+    """``(inside, finite)``: every window within the signal; every window free of non-finite samples."""
+    before, after = _span(configs)
     lo = pos - int(np.ceil(before * fs))
     hi = pos + int(np.ceil(after * fs))
     inside = (lo >= 0) & (hi < n)
@@ -174,13 +199,39 @@ def _empty(classes) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ inference
+def _probabilities(clf: BeatClassifier, lead_record: Record, pos: np.ndarray, batch_size: int) -> np.ndarray:
+    """Class probabilities for the beats at ``pos``: the checkpoint's, or its members' weighted mean."""
+    if clf.members:
+        total = sum(w * _probabilities(m, lead_record, pos, batch_size) for w, m in clf.members)
+        return (total / sum(w for w, _ in clf.members)).astype(np.float32)
+    from ..datasets.beats import extract_beats
+    from ..models.checkpoint import card_temperature
+    from ..training.calibration import activate
+    from ..training.trainer import predict_proba
+
+    config = clf.config
+    fast = _USE_RECORD_LOGITS and getattr(clf.model, "has_record_logits", False) and config.context_beats > 0
+    if fast:  # the model gathers each beat's neighbours itself: cut each beat's own windows only
+        config = dataclasses.replace(config, context_beats=0)
+    beats = extract_beats(lead_record, config, positions=pos,
+                          record_id=str(lead_record.metadata.record_id or "record"))
+    temperature = card_temperature(clf.card)
+    if fast:
+        logits = clf.model.record_logits(beats.x, beats.rr, clf.card["normalisation"],
+                                         batch_size=min(int(batch_size), 256))
+        return activate(logits, "softmax", temperature).numpy()
+    return predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size,
+                         temperature=temperature)
+
+
 def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: int = 1024, *,
                    method: str = "ecgscope") -> pd.DataFrame:
     """Label every beat of ``record`` with an AAMI class; one row per beat.
 
     Args:
         record: a :class:`~ecgscope.record.Record` (any fs, any leads) or a file path.
-        model: shipped name (``"default"``), checkpoint folder, or a :class:`BeatClassifier`.
+        model: shipped name (``"default"``), checkpoint or ensemble folder, or a :class:`BeatClassifier`.
+            An ensemble averages its members' probabilities (each member with its own input).
         rpeaks: R-peak sample positions at the record's fs; detected with
             :func:`ecgscope.signal.find_rpeaks` (``method``, all leads) when ``None``.
         lead: the record's lead(s) to classify, by name or index (default the
@@ -200,11 +251,7 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         probabilities stay the model's. ``frame.attrs`` holds the model name,
         hash, fs and lead used (and the rule, with how many labels it changed).
     """
-    from ..datasets.beats import extract_beats
-    from ..models.checkpoint import card_temperature
-    from ..training.calibration import activate
     from ..training.premature import PrematureRule, premature_features
-    from ..training.trainer import predict_proba
 
     clf = load_beat_classifier(model)
     record = _as_record(record)
@@ -222,21 +269,8 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         return frame
     lead_record = Record(signal=signal, fs=record.fs, leads=list(clf.config.leads),
                          metadata=record.metadata.copy())
-    config = clf.config
-    fast = _USE_RECORD_LOGITS and getattr(clf.model, "has_record_logits", False) and config.context_beats > 0
-    if fast:  # the model gathers each beat's neighbours itself: cut each beat's own windows only
-        config = dataclasses.replace(config, context_beats=0)
-    beats = extract_beats(lead_record, config, positions=pos,
-                          record_id=str(record.metadata.record_id or "record"))
-    temperature = card_temperature(clf.card)
-    if fast:
-        logits = clf.model.record_logits(beats.x, beats.rr, clf.card["normalisation"],
-                                         batch_size=min(int(batch_size), 256))
-        probs = activate(logits, "softmax", temperature).numpy()
-    else:
-        probs = predict_proba(clf.model, beats, clf.card["normalisation"], batch_size=batch_size,
-                              temperature=temperature)
-    inside, finite = _valid(pos, record.n_samples, record.fs, clf.config, gaps)
+    probs = _probabilities(clf, lead_record, pos, batch_size)
+    inside, finite = _valid(pos, record.n_samples, record.fs, [m.config for _, m in clf.parts], gaps)
     labels = np.asarray(clf.classes, dtype=object)[probs.argmax(axis=1)]
     rule = PrematureRule.from_card(clf.card.get("premature_rule"))
     if rule is not None:

@@ -42,16 +42,19 @@ def register(app: typer.Typer) -> None:
 
 
 def experiment_config(config: Path | None, overrides: list[str], root: Path | None):
-    """``config`` (default: the shipped default model's ``config.yaml``) with the overrides applied."""
+    """``config`` (default: the shipped default model's ``config.yaml``) with the overrides applied.
+
+    A config listing ``members`` is an :class:`~ecgscope.training.ensemble.EnsembleConfig`.
+    """
     from ..models.pretrained import default_beat_model_dir
-    from ..training.config import load_config
+    from ..training.ensemble import load_experiment_config
 
     path = config or default_beat_model_dir() / "config.yaml"
     if config is None and not path.is_file():
         raise ConfigError("no --config given and the shipped default model has no config.yaml", path=path,
                           fix="pass --config configs/beats/resnet1d.yaml")
     extra = [f"data.root={root}"] if root is not None else []
-    return load_config(path, [*overrides, *extra])
+    return load_experiment_config(path, [*overrides, *extra])
 
 
 def print_report(report, title: str) -> None:

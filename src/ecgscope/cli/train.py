@@ -3,6 +3,9 @@
 Without ``--cv`` the model is trained on all configured records (e.g. all of
 DS1) with a patient-wise validation split for early stopping, and OUTDIR
 becomes its checkpoint folder (``model.safetensors`` + ``card.json`` + logs).
+A config that lists ``members`` (``configs/beats/ensemble.yaml``) trains each
+member into ``OUTDIR/<member>`` and writes the ensemble card
+(:mod:`ecgscope.training.ensemble`).
 With ``--cv`` the patient-wise k-fold cross-validation of the config's split
 runs instead and OUTDIR receives the out-of-fold predictions. Runs under
 ``torchrun --nproc_per_node N -m ecgscope train ...`` use DDP.
@@ -60,6 +63,22 @@ def _print_cv(result) -> None:
     console.print(f"results: {result.out_dir}", markup=False, highlight=False)
 
 
+def _train_ensemble(cfg, out_dir: Path, cv: bool, no_checkpoints: bool) -> None:
+    """Train (or cross-validate) every member of an ensemble config, then write the ensemble."""
+    from ..training.ensemble import cross_validate_ensemble, train_ensemble
+
+    if cv:
+        result = cross_validate_ensemble(cfg, out_dir, save_checkpoints=not no_checkpoints)
+        members = "  ".join(f"{n}: {_fmt(v)}" for n, v in result.summary["members"].items())
+        console.print(f"members' out-of-fold macro-F1  {members}", markup=False, highlight=False)
+        _print_cv(result)
+        return
+    for name, outcome in zip(cfg.members, train_ensemble(cfg, out_dir)):
+        console.print(f"[{name}]", markup=False, highlight=False)
+        _print_train(outcome)
+    console.print(f"ensemble: {out_dir}", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``train`` command."""
 
@@ -75,12 +94,14 @@ def register(app: typer.Typer) -> None:
                                             help="With --cv, do not save each fold's checkpoint."),
     ) -> None:
         """Train a beat classifier on the configured records and write its checkpoint (or run CV)."""
-        from ..training.config import load_config
+        from ..training.ensemble import EnsembleConfig, load_experiment_config
 
-        cfg = load_config(config, list(overrides or []))
+        cfg = load_experiment_config(config, list(overrides or []))
         out_dir = out or default_out_dir(cfg.name, cv)
         main_rank = int(os.environ.get("RANK", "0")) == 0
-        if cv:
+        if isinstance(cfg, EnsembleConfig):
+            _train_ensemble(cfg, out_dir, cv, no_checkpoints)
+        elif cv:
             from ..training.cv import cross_validate
 
             result = cross_validate(cfg, out_dir, save_checkpoints=not no_checkpoints)

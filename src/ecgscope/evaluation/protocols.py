@@ -38,7 +38,7 @@ from .aami import AAMIReport, aami_report
 
 __all__ = [
     "PROTOCOLS", "ProtocolResult", "missing_records", "require_records", "report_from_predictions",
-    "prediction_frame", "run_cv", "run_interpatient", "run_cross_db",
+    "prediction_frame", "frozen_predictions", "run_cv", "run_interpatient", "run_cross_db",
 ]
 
 #: Protocol names accepted by ``ecgscope benchmark beats --protocol``.
@@ -143,6 +143,47 @@ def _predict_frozen(model, card: dict, beats) -> np.ndarray:
     return predict_proba(model, beats, card["normalisation"], temperature=card_temperature(card))
 
 
+def frozen_predictions(model_dir, build) -> tuple[object, np.ndarray, dict, dict]:
+    """Beats and class probabilities of a frozen checkpoint or ensemble; its card and beat config(s).
+
+    ``build(beat_config)`` returns the :class:`~ecgscope.datasets.beats.BeatSet`
+    to score for a checkpoint's :meth:`BeatDatasetConfig.from_card`. An ensemble
+    builds each member's beats, keeps the beats every member scored (matched on
+    record and sample) and averages the members' probabilities with its weights.
+    """
+    from ..datasets.beats import BeatDatasetConfig
+    from ..models.checkpoint import load_checkpoint, read_card_json
+    from ..models.ensemble import is_ensemble, member_folders, read_ensemble_card
+
+    if not is_ensemble(read_card_json(model_dir)):
+        net, card = load_checkpoint(model_dir)
+        beat_config = BeatDatasetConfig.from_card(card)
+        beats = build(beat_config)
+        return beats, _predict_frozen(net, card, beats), card, beat_config.to_dict()
+    card = read_ensemble_card(model_dir)
+    parts = [(weight, folder.name, *frozen_predictions(folder, build))
+             for folder, weight in member_folders(model_dir, card)]
+    keys = [pd.MultiIndex.from_arrays([beats.record_id, beats.sample]) for _, _, beats, *_ in parts]
+    common = keys[0]
+    for k in keys[1:]:
+        common = common.intersection(k, sort=False)
+    beats = parts[0][2].subset(keys[0].isin(common))
+    total = np.zeros((len(beats.y), len(card["classes"])), np.float64)
+    for (weight, _, member_beats, probs, *_), k in zip(parts, keys):
+        rows = k.get_indexer(pd.MultiIndex.from_arrays([beats.record_id, beats.sample]))
+        total += weight * probs[rows]
+    total /= sum(weight for weight, *_ in parts)
+    return beats, total.astype(np.float32), card, {name: config for _, name, _, _, _, config in parts}
+
+
+def _frozen_card(model_dir) -> dict:
+    """The validated card of a checkpoint or ensemble folder."""
+    from ..models.checkpoint import read_card, read_card_json
+    from ..models.ensemble import is_ensemble, read_ensemble_card
+
+    return read_ensemble_card(model_dir) if is_ensemble(read_card_json(model_dir)) else read_card(model_dir)
+
+
 def _card_records(card: dict) -> list[str]:
     data = card.get("training", {}).get("data", {})
     return [str(r) for r in data.get("records", [])] if isinstance(data, dict) else []
@@ -153,17 +194,27 @@ def run_cv(config, out_dir, *, n_boot: int = 1000, seed: int = 0, beats=None, sp
            save_checkpoints: bool = True, plots: bool = True) -> ProtocolResult:
     """Patient-wise k-fold CV of ``config`` (an :class:`~ecgscope.training.ExperimentConfig`) in its split.
 
+    An :class:`~ecgscope.training.ensemble.EnsembleConfig` runs every member's
+    CV and scores the weighted mean of their out-of-fold probabilities.
+
     Writes everything :func:`~ecgscope.training.cv.cross_validate` writes
     (config, split with per-fold patients, version, fold logs and
     checkpoints, ``predictions.csv``, ``summary.json``), then the AAMI report
     of the pooled out-of-fold predictions with record-bootstrap CIs.
     """
     from ..training.cv import cross_validate
+    from ..training.ensemble import EnsembleConfig, cross_validate_ensemble
 
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
-    cv = cross_validate(config, out_dir, beats=beats, split=split, model_factory=model_factory,
-                        save_checkpoints=save_checkpoints)
+    if isinstance(config, EnsembleConfig):
+        if beats is not None or split is not None or model_factory is not None:
+            raise DatasetError("an ensemble's CV builds each member's beats and models from its own config",
+                               fix="drop beats / split / model_factory")
+        cv = cross_validate_ensemble(config, out_dir, save_checkpoints=save_checkpoints)
+    else:
+        cv = cross_validate(config, out_dir, beats=beats, split=split, model_factory=model_factory,
+                            save_checkpoints=save_checkpoints)
     seconds = {"cross_validation": round(time.perf_counter() - t0, 1)}
     info = {"config": config.name, "split": cv.summary["split"], "folds": cv.summary["folds"],
             "skipped_folds": cv.summary.get("skipped_folds", []),
@@ -181,8 +232,9 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
     first). A training record list (or a checkpoint card) that contains a
     test record raises :class:`~ecgscope.training.leakage.DataLeakError`.
     """
-    from ..datasets.beats import BeatDatasetConfig, build_beat_dataset
-    from ..models.checkpoint import card_hash, load_checkpoint
+    from ..datasets.beats import build_beat_dataset
+    from ..models.checkpoint import card_hash
+    from ..training.ensemble import EnsembleConfig, train_ensemble
     from ..training.experiment import train_experiment, write_json, write_provenance
     from ..training.leakage import DataLeakError
 
@@ -201,21 +253,22 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
     seconds: dict[str, float] = {}
     if model is None:
         t0 = time.perf_counter()
-        train_experiment(config, out_dir / "model", model_factory=model_factory)
+        if isinstance(config, EnsembleConfig):
+            train_ensemble(config, out_dir / "model")
+        else:
+            train_experiment(config, out_dir / "model", model_factory=model_factory)
         seconds["training"] = round(time.perf_counter() - t0, 1)
         model_dir = out_dir / "model"
     else:
         model_dir = Path(model)
-    net, card = load_checkpoint(model_dir)
-    leaked = sorted(set(_card_records(card)) & set(test_records))
+    leaked = sorted(set(_card_records(_frozen_card(model_dir))) & set(test_records))
     if leaked:
         raise DataLeakError(f"checkpoint {model_dir} was trained on test records {leaked}", path=model_dir,
                             fix="evaluate a model trained on DS1 only")
-    beat_config = BeatDatasetConfig.from_card(card)
     t0 = time.perf_counter()
-    test = build_beat_dataset("mitdb", beat_config, root=data.root, records=test_records,
-                              cache_dir=data.cache_dir)
-    probs = _predict_frozen(net, card, test)
+    test, probs, card, beat_config = frozen_predictions(
+        model_dir, lambda cfg: build_beat_dataset("mitdb", cfg, root=data.root, records=test_records,
+                                                  cache_dir=data.cache_dir))
     seconds["testing"] = round(time.perf_counter() - t0, 1)
     split = {"mode": "interpatient", "train_records": _card_records(card), "test_records": test.records,
              "excluded_test_records": test.meta.get("excluded", []),
@@ -228,7 +281,7 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
         _write_version(out_dir)
     info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "database": "mitdb",
             "root": None if data.root is None else str(data.root), "test_records": test.records,
-            "beat_dataset": beat_config.to_dict(), "seconds": seconds, "notes": [_SAME_PATIENT_NOTE]}
+            "beat_dataset": beat_config, "seconds": seconds, "notes": [_SAME_PATIENT_NOTE]}
     return _finish("interpatient", prediction_frame(test, probs, card=card), tuple(card["classes"]), out_dir, info,
                    n_boot, seed, plots)
 
@@ -248,23 +301,24 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
             the card's lead by canonical name, e.g. ``II`` finds ``MLII``).
         annotator: reference annotation extension (default the card's, ``atr``).
     """
-    from ..datasets.beats import BeatDatasetConfig, build_beat_dataset
-    from ..models.checkpoint import card_hash, load_checkpoint
+    from ..datasets.beats import build_beat_dataset
+    from ..models.checkpoint import card_hash
     from ..models.pretrained import resolve_model
     from ..training.experiment import write_json
 
     model_dir = resolve_model(model)
-    net, card = load_checkpoint(model_dir)
-    beat_config = BeatDatasetConfig.from_card(card)
     changes = {}
     if lead is not None:
         changes["leads"] = (str(lead),)
     if annotator is not None:
         changes["annotator"] = str(annotator)
-    beat_config = dataclasses.replace(beat_config, **changes) if changes else beat_config
+
+    def build(cfg):
+        cfg = dataclasses.replace(cfg, **changes) if changes else cfg
+        return build_beat_dataset(str(test), cfg, records=records, cache_dir=cache_dir, cache=cache)
+
     t0 = time.perf_counter()
-    beats = build_beat_dataset(str(test), beat_config, records=records, cache_dir=cache_dir, cache=cache)
-    probs = _predict_frozen(net, card, beats)
+    beats, probs, card, beat_config = frozen_predictions(model_dir, build)
     seconds = {"testing": round(time.perf_counter() - t0, 1)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -279,6 +333,6 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
     write_json(out_dir / "split.json", split)
     _write_version(out_dir)
     info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "test": str(test),
-            "model_fs": card["fs"], "beat_dataset": beat_config.to_dict(), "seconds": seconds, "notes": notes}
+            "model_fs": card.get("fs"), "beat_dataset": beat_config, "seconds": seconds, "notes": notes}
     return _finish("cross-db", prediction_frame(beats, probs, card=card), tuple(card["classes"]), out_dir, info,
                    n_boot, seed, plots)

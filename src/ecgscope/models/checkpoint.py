@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
+from .ensemble import ensemble_hash, is_ensemble
 
 __all__ = [
     "WEIGHTS_FILE", "CARD_FILE", "REQUIRED_CARD_KEYS",
@@ -181,7 +182,12 @@ def read_card_json(directory: str | os.PathLike, *, resave: str = "re-save the c
 
 def read_card(directory: str | os.PathLike) -> dict:
     """The validated ``card.json`` of a checkpoint folder (no weights loaded)."""
-    return validate_card(read_card_json(directory), path=Path(directory) / CARD_FILE)
+    card = read_card_json(directory)
+    if is_ensemble(card):
+        raise ModelError("the folder is an ensemble of checkpoints, not one checkpoint", path=directory,
+                         fix="load it with ecgscope.analysis.classify.load_beat_classifier, or pass one "
+                             "of its member folders")
+    return validate_card(card, path=Path(directory) / CARD_FILE)
 
 
 # -- save / load ----------------------------------------------------------------------------
@@ -284,12 +290,17 @@ def card_temperature(card: dict) -> float:
 def card_hash(directory: str | os.PathLike, card: dict | None = None) -> str:
     """SHA-256 (hex) of the weights file bytes and the card's canonical JSON, for provenance.
 
-    Re-indenting ``card.json`` keeps the hash; changing any weight or card value changes it.
+    Re-indenting ``card.json`` keeps the hash; changing any weight or card value changes it. An
+    ensemble folder (:mod:`ecgscope.models.ensemble`) hashes its card and its members' hashes.
     ``card`` is the folder's already-read card (any checkpoint kind, e.g. a rhythm
     estimator's); by default the beat-model card is read and validated.
     """
     directory = Path(directory)
-    card = read_card(directory) if card is None else card
+    if card is None:
+        card = read_card_json(directory)
+        if is_ensemble(card):
+            return ensemble_hash(directory)
+        card = validate_card(card, path=directory / CARD_FILE)
     weights = directory / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelError("the checkpoint has no model.safetensors", path=directory,

@@ -35,6 +35,7 @@ __all__ = [
     "TrainConfig",
     "ExperimentConfig",
     "load_config",
+    "read_config_yaml",
     "apply_overrides",
     "parse_override",
     "config_to_dict",
@@ -411,8 +412,8 @@ def apply_overrides(config: ExperimentConfig, overrides: Sequence[str]) -> Exper
 
 
 # ===================================================================== files
-def load_config(path, overrides: Sequence[str] = ()) -> ExperimentConfig:
-    """Read a YAML experiment config (missing keys take their defaults) and apply overrides."""
+def read_config_yaml(path) -> dict:
+    """The mapping of a YAML config file; :class:`ConfigError` when missing, unreadable or invalid."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError("config file not found", path=path,
@@ -424,8 +425,20 @@ def load_config(path, overrides: Sequence[str] = ()) -> ExperimentConfig:
         raise ConfigError(f"is not valid YAML ({first})", path=path, fix="fix the YAML syntax") from None
     except (OSError, UnicodeError) as exc:
         raise ConfigError(f"cannot be read ({exc})", path=path, fix="check the file") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"holds a {type(data).__name__}, not a mapping of sections", path=path,
+                          fix="write the config as name/data/model/train sections")
+    return data
+
+
+def load_config(path, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Read a YAML experiment config (missing keys take their defaults) and apply overrides."""
+    data = read_config_yaml(path)
+    if "members" in data:
+        raise ConfigError("is an ensemble config (it lists members)", path=Path(path),
+                          fix="load it with ecgscope.training.ensemble.load_experiment_config")
     try:
         config = ExperimentConfig.from_dict(data)
     except ConfigError as exc:
-        raise ConfigError(exc.problem, path=path, fix=exc.fix) from None
+        raise ConfigError(exc.problem, path=Path(path), fix=exc.fix) from None
     return apply_overrides(config, overrides) if overrides else config

@@ -3,8 +3,10 @@
 Each sub-folder here is a checkpoint written by ``ecgscope train`` (weights in
 ``model.safetensors``, the model card in ``card.json``, plus the run's
 ``config.yaml``, ``split.json``, ``version.json``, ``metrics.json`` and
-``log.csv``). ``"default"`` names ``beats-default``: the AAMI beat classifier
-trained on all of MIT-BIH DS1 (see ``docs/beat_classification.md``).
+``log.csv``), or an ensemble of such folders (:mod:`ecgscope.models.ensemble`).
+``"default"`` names ``beats-default``: the AAMI beat classifier trained on all
+of MIT-BIH DS1, an ensemble of a TransNet and a feature MLP (see
+``docs/beat_classification.md``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,269 @@
+"""Ensembles trained member by member: their config, their training and their cross-validation.
+
+An ensemble config names member experiment configs and their weights::
+
+    name: beats-ensemble
+    members:
+      transnet: {config: default.yaml, weight: 1.0}     # a path (relative to this file) or the config inline
+      features: {config: feature_mlp.yaml, weight: 1.0}
+
+Each member is trained exactly as it is alone (its own input, standardisation,
+validation patients and early stopping). :func:`train_ensemble` trains them on
+all configured records and writes an ensemble folder
+(:mod:`ecgscope.models.ensemble`). :func:`cross_validate_ensemble` runs every
+member's patient-wise CV over the same split -- so each fold's members see
+that fold's training patients only -- and averages their out-of-fold
+probabilities with the fixed weights; each fold's premature-beat rule is the
+first member's, fitted on that fold's training labels. A member whose CV
+folder already holds a finished run of the same config is reused.
+
+Dotted overrides apply to every member (``train.seed=1``) or, prefixed with a
+member's name, to that member only (``features.train.epochs=10``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..errors import ConfigError, DatasetError
+from .config import ExperimentConfig, apply_overrides, load_config, read_config_yaml
+
+__all__ = ["EnsembleConfig", "load_experiment_config", "train_ensemble", "cross_validate_ensemble",
+           "combine_cv_runs"]
+
+_RESERVED = {f.name for f in dataclasses.fields(ExperimentConfig)} | {"members"}
+#: Data settings every member must share: they define which beats are scored and how folds fall.
+_SHARED_DATA = ("database", "records", "split", "split_version", "classes", "leads", "annotator")
+
+
+@dataclass
+class EnsembleConfig:
+    """``name``, member experiment configs by name, and their positive ``weights``."""
+
+    name: str
+    members: dict[str, ExperimentConfig]
+    weights: dict[str, float]
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ConfigError("an ensemble config needs members", fix="list them under members:")
+        bad = sorted(set(self.members) & _RESERVED)
+        if bad:
+            raise ConfigError(f"member names {bad} clash with config sections",
+                              fix="rename the members (e.g. transnet, features)")
+        for name, weight in self.weights.items():
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+                raise ConfigError(f"member {name!r}: weight {weight!r} must be a positive number",
+                                  fix="use e.g. weight: 1.0")
+        first, *others = self.members.items()
+        for name, cfg in others:
+            for key in _SHARED_DATA:
+                if getattr(cfg.data, key) != getattr(first[1].data, key):
+                    raise ConfigError(f"members {first[0]!r} and {name!r} differ in data.{key}",
+                                      fix="ensemble members must share database, records, split, classes "
+                                          "and leads (inputs may differ)")
+
+    @property
+    def data(self):
+        """The first member's data config (database, records, split and classes are shared)."""
+        return next(iter(self.members.values())).data
+
+    def to_dict(self) -> dict[str, Any]:
+        """YAML-safe dict with every member's config inline."""
+        return {"name": self.name, "members": {name: {"weight": float(self.weights.get(name, 1.0)),
+                                                      "config": cfg.to_dict()}
+                                               for name, cfg in self.members.items()}}
+
+    def to_yaml(self) -> str:
+        """The config as YAML text (round-trips through :func:`load_experiment_config`)."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None, width=100)
+
+    def save(self, path) -> Path:
+        """Write :meth:`to_yaml` to ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_yaml(), encoding="utf-8")
+        return path
+
+
+def _member_config(entry: Any, name: str, base: Path, overrides: Sequence[str]) -> ExperimentConfig:
+    source = entry.get("config") if isinstance(entry, Mapping) else entry
+    if isinstance(source, str):
+        return load_config(base / source, overrides)
+    if isinstance(source, Mapping):
+        try:
+            return apply_overrides(ExperimentConfig.from_dict(source), overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"member {name!r}: {exc.problem}", fix=exc.fix) from None
+    raise ConfigError(f"member {name!r} has no config", fix="write {config: path.yaml, weight: 1.0}")
+
+
+def load_experiment_config(path, overrides: Sequence[str] = ()) -> ExperimentConfig | EnsembleConfig:
+    """An experiment config, or an :class:`EnsembleConfig` when the YAML lists ``members``."""
+    path = Path(path)
+    data = read_config_yaml(path)
+    if "members" not in data:
+        return load_config(path, overrides)
+    members = data["members"]
+    if not isinstance(members, Mapping) or not members:
+        raise ConfigError("members must map member names to {config, weight}", path=path,
+                          fix="see configs/beats/ensemble.yaml")
+    unknown = sorted(set(data) - {"name", "members"})
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown} in an ensemble config", path=path,
+                          fix="an ensemble config holds name and members only")
+    mine = {name: [] for name in members}
+    shared = []
+    for text in overrides:
+        head, _, rest = text.partition(".")
+        (mine[head].append(rest) if head in mine and rest else shared.append(text))
+    configs = {str(n): _member_config(e, str(n), path.parent, [*shared, *mine[n]]) for n, e in members.items()}
+    weights = {str(n): e.get("weight", 1.0) if isinstance(e, Mapping) else 1.0 for n, e in members.items()}
+    try:
+        return EnsembleConfig(str(data.get("name", path.stem)), configs, weights)
+    except ConfigError as exc:
+        raise ConfigError(exc.problem, path=path, fix=exc.fix) from None
+
+
+# ===================================================================== training
+def train_ensemble(config: EnsembleConfig, out_dir) -> list:
+    """Train every member on all configured records into ``out_dir/<name>``, then write the ensemble card
+    (and ``config.yaml``, ``split.json``, ``version.json``).
+
+    Returns the members' :class:`~ecgscope.training.experiment.TrainOutcome` in order.
+    """
+    from ..models.ensemble import save_ensemble
+    from .experiment import train_experiment, write_provenance
+
+    out_dir = Path(out_dir)
+    outcomes = [train_experiment(cfg, out_dir / name) for name, cfg in config.members.items()]
+    write_provenance(out_dir, config, {"mode": "train-ensemble",
+                                       "members": {n: _read_json(out_dir / n / "split.json") for n in config.members}})
+    save_ensemble({name: out_dir / name for name in config.members}, out_dir, weights=config.weights,
+                  training={"config": config.to_dict()})
+    return outcomes
+
+
+# ===================================================================== cross-validation
+def _finished(folder: Path, cfg: ExperimentConfig) -> bool:
+    """Whether ``folder`` holds a completed CV run of exactly ``cfg``."""
+    saved = folder / "config.yaml"
+    return ((folder / "summary.json").is_file() and (folder / "predictions.csv").is_file()
+            and saved.is_file() and saved.read_text(encoding="utf-8") == cfg.to_yaml())
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read {path.name} ({exc})", path=path, fix="re-run that member's CV") from None
+
+
+def combine_cv_runs(runs: Mapping[str, Path], weights: Mapping[str, float] | None = None
+                    ) -> tuple[pd.DataFrame, list[dict]]:
+    """Weighted mean of the out-of-fold probabilities of CV runs over the same split and folds.
+
+    Beats are matched on record and sample (those every run scored). Each
+    fold's premature-beat rule is the first run's. Returns the predictions
+    (``fold``, ids, ``y_true``, ``y_pred``, ``y_model``, ``p_<class>``) and one
+    record per fold.
+    """
+    from .premature import PrematureRule, premature_features
+    from .trainer import classification_metrics
+
+    names = list(runs)
+    weights = {n: float((weights or {}).get(n, 1.0)) for n in names}
+    splits = {n: _read_json(Path(runs[n]) / "split.json") for n in names}
+    first = splits[names[0]]
+    for n in names[1:]:
+        if splits[n].get("split") != first.get("split") or \
+                [f["test_records"] for f in splits[n]["folds"]] != [f["test_records"] for f in first["folds"]]:
+            raise DatasetError(f"CV runs {names[0]!r} and {n!r} used different splits or folds",
+                               path=runs[n], fix="run every member over the same split and folds")
+    frames = {n: pd.read_csv(Path(runs[n]) / "predictions.csv", dtype={"record_id": str, "patient_id": str})
+              .set_index(["record_id", "sample"]) for n in names}
+    keys = frames[names[0]].index
+    for n in names[1:]:
+        keys = keys.intersection(frames[n].index, sort=False)
+    base = frames[names[0]].loc[keys].reset_index()
+    classes = [c[2:] for c in base.columns if c.startswith("p_")]
+    columns = [f"p_{c}" for c in classes]
+    probs = sum(weights[n] * frames[n].loc[keys, columns].to_numpy(np.float64) for n in names)
+    probs /= sum(weights.values())
+    model_pred = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+    pred = model_pred.copy()
+    pm, irr = premature_features(base["sample"].to_numpy(), base["record_id"].to_numpy())
+    fold_docs = []
+    for fold in first["folds"]:
+        k = int(fold["fold"])
+        rows = (base["fold"] == k).to_numpy()
+        docs = {n: _read_json(Path(runs[n]) / "folds" / str(k) / "metrics.json") for n in names}
+        rule = PrematureRule.from_card(docs[names[0]].get("premature_rule"))
+        if rule is not None:
+            pred[rows] = rule.apply(model_pred[rows], pm[rows], irr[rows])
+        index = {c: i for i, c in enumerate(classes)}
+        truth = base.loc[rows, "y_true"].map(index).to_numpy(np.int64)
+        fold_docs.append({"fold": k, "test_patients": fold["test_patients"],
+                          "premature_rule": None if rule is None else rule.to_card(),
+                          "test": classification_metrics(truth, np.array([index[c] for c in pred[rows]], np.int64),
+                                                         classes),
+                          "members": {n: {"val_patients": docs[n].get("val_patients"),
+                                          "best_epoch": docs[n].get("best_epoch"),
+                                          "val_macro_f1": docs[n].get("validation", {}).get("macro_f1"),
+                                          "test_macro_f1": docs[n].get("test", {}).get("macro_f1")}
+                                      for n in names}})
+    out = base[["fold", "record_id", "patient_id", "sample", "symbol", "y_true"]].copy()
+    out["y_pred"], out["y_model"] = pred.astype(str), model_pred.astype(str)
+    for i, c in enumerate(columns):
+        out[c] = probs[:, i]
+    return out, fold_docs
+
+
+def _fold_summary(fold: dict) -> dict:
+    """A fold of the ensemble's summary, shaped as a single model's (member values joined by '/')."""
+    members = fold["members"].values()
+    return {"fold": fold["fold"], "test_patients": fold["test_patients"],
+            "val_patients": sorted({p for m in members for p in (m["val_patients"] or [])}),
+            "best_epoch": "/".join(str(m["best_epoch"]) for m in members), "val_macro_f1": None,
+            "test_macro_f1": fold["test"].get("macro_f1"), "members": fold["members"]}
+
+
+def cross_validate_ensemble(config: EnsembleConfig, out_dir, *, save_checkpoints: bool = True):
+    """Every member's patient-wise CV into ``out_dir/members/<name>``, then the combined out-of-fold run.
+
+    Returns a :class:`~ecgscope.training.cv.CVResult`; ``out_dir`` receives
+    ``config.yaml``, ``split.json``, ``version.json``, ``predictions.csv`` and ``summary.json``.
+    """
+    from .cv import CVResult, cross_validate
+    from .experiment import write_json, write_provenance
+    from .trainer import classification_metrics
+
+    out_dir = Path(out_dir)
+    runs = {}
+    for name, cfg in config.members.items():
+        runs[name] = out_dir / "members" / name
+        if not _finished(runs[name], cfg):
+            cross_validate(cfg, runs[name], save_checkpoints=save_checkpoints)
+    predictions, folds = combine_cv_runs(runs, config.weights)
+    member_split = _read_json(runs[next(iter(runs))] / "split.json")
+    write_provenance(out_dir, config, {**member_split, "mode": "cv-ensemble", "members": list(runs)})
+    classes = list(config.data.classes)
+    index = {c: i for i, c in enumerate(classes)}
+    oof = classification_metrics(predictions["y_true"].map(index).to_numpy(np.int64),
+                                 predictions["y_pred"].map(index).to_numpy(np.int64), classes)
+    member_summaries = {n: _read_json(runs[n] / "summary.json") for n in runs}
+    summary = {"split": member_summaries[next(iter(runs))]["split"], "classes": classes, "out_of_fold": oof,
+               "weights": dict(config.weights),
+               "members": {n: s["out_of_fold"].get("macro_f1") for n, s in member_summaries.items()},
+               "folds": [_fold_summary(f) for f in folds]}
+    predictions.to_csv(out_dir / "predictions.csv", index=False, float_format="%.6g")
+    write_json(out_dir / "summary.json", summary)
+    return CVResult(predictions, folds, summary, out_dir)
