@@ -130,7 +130,10 @@ def table(args) -> None:
         protocol = json.loads((cv_dir / "protocol.json").read_text())
         argv = version["environment"]["argv"]
         summary["command"] = " ".join(["ecgscope", *argv[1:]])
-        summary["model"] = yaml.safe_load((cv_dir / "config.yaml").read_text())["model"]
+        cfg = yaml.safe_load((cv_dir / "config.yaml").read_text())
+        summary["model"] = cfg.get("model") or {  # an ensemble: its members' models
+            "name": "ensemble", "variant": " + ".join(f"{m['config']['model']['name']} {m['config']['model']['variant']}"
+                                                      for m in cfg["members"].values())}
         summary["seconds"] = protocol["seconds"]["cross_validation"]
         rows[cv_dir.name] = summary
         g = summary["gross"]
