@@ -169,7 +169,7 @@ def frozen_predictions(model_dir, build) -> tuple[object, np.ndarray, dict, dict
         common = common.intersection(k, sort=False)
     beats = parts[0][2].subset(keys[0].isin(common))
     total = np.zeros((len(beats.y), len(card["classes"])), np.float64)
-    for (weight, _, member_beats, probs, *_), k in zip(parts, keys):
+    for (weight, _, _, probs, *_), k in zip(parts, keys):
         rows = k.get_indexer(pd.MultiIndex.from_arrays([beats.record_id, beats.sample]))
         total += weight * probs[rows]
     total /= sum(weight for weight, *_ in parts)
