@@ -184,11 +184,6 @@ def _frozen_card(model_dir) -> dict:
     return read_ensemble_card(model_dir) if is_ensemble(read_card_json(model_dir)) else read_card(model_dir)
 
 
-def _card_records(card: dict) -> list[str]:
-    data = card.get("training", {}).get("data", {})
-    return [str(r) for r in data.get("records", [])] if isinstance(data, dict) else []
-
-
 # ======================================================================== CV
 def run_cv(config, out_dir, *, n_boot: int = 1000, seed: int = 0, beats=None, split=None, model_factory=None,
            save_checkpoints: bool = True, plots: bool = True) -> ProtocolResult:
@@ -233,7 +228,7 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
     test record raises :class:`~ecgscope.training.leakage.DataLeakError`.
     """
     from ..datasets.beats import build_beat_dataset
-    from ..models.checkpoint import card_hash
+    from ..models.checkpoint import card_hash, card_records
     from ..training.ensemble import EnsembleConfig, train_ensemble
     from ..training.experiment import train_experiment, write_json, write_provenance
     from ..training.leakage import DataLeakError
@@ -261,7 +256,7 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
         model_dir = out_dir / "model"
     else:
         model_dir = Path(model)
-    leaked = sorted(set(_card_records(_frozen_card(model_dir))) & set(test_records))
+    leaked = sorted(set(card_records(_frozen_card(model_dir))) & set(test_records))
     if leaked:
         raise DataLeakError(f"checkpoint {model_dir} was trained on test records {leaked}", path=model_dir,
                             fix="evaluate a model trained on DS1 only")
@@ -270,7 +265,7 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
         model_dir, lambda cfg: build_beat_dataset("mitdb", cfg, root=data.root, records=test_records,
                                                   cache_dir=data.cache_dir))
     seconds["testing"] = round(time.perf_counter() - t0, 1)
-    split = {"mode": "interpatient", "train_records": _card_records(card), "test_records": test.records,
+    split = {"mode": "interpatient", "train_records": card_records(card), "test_records": test.records,
              "excluded_test_records": test.meta.get("excluded", []),
              "val_patients": card.get("training", {}).get("split", {}).get("val_patients", [])}
     if model is None:
@@ -302,7 +297,7 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
         annotator: reference annotation extension (default the card's, ``atr``).
     """
     from ..datasets.beats import build_beat_dataset
-    from ..models.checkpoint import card_hash
+    from ..models.checkpoint import card_hash, card_records
     from ..models.pretrained import resolve_model
     from ..training.experiment import write_json
 
@@ -322,13 +317,13 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
     seconds = {"testing": round(time.perf_counter() - t0, 1)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shared = sorted(set(_card_records(card)) & set(beats.records))
+    shared = sorted(set(card_records(card)) & set(beats.records))
     notes = ["zero-shot: the checkpoint, its standardisation and its window are used as trained; "
              "records are resampled to the card's fs"]
     if shared:
         notes.append(f"record names {shared} also appear in the model's training data (check that the test "
                      "database is really another one)")
-    split = {"mode": "cross-db", "train_records": _card_records(card), "test": str(test),
+    split = {"mode": "cross-db", "train_records": card_records(card), "test": str(test),
              "test_records": beats.records, "excluded_test_records": beats.meta.get("excluded", [])}
     write_json(out_dir / "split.json", split)
     _write_version(out_dir)

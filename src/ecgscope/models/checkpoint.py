@@ -28,7 +28,7 @@ from .ensemble import ensemble_hash, is_ensemble
 __all__ = [
     "WEIGHTS_FILE", "CARD_FILE", "REQUIRED_CARD_KEYS",
     "save_checkpoint", "load_checkpoint", "read_card", "read_card_json", "validate_card", "card_hash",
-    "card_temperature",
+    "card_temperature", "card_records",
 ]
 
 WEIGHTS_FILE = "model.safetensors"
@@ -280,6 +280,12 @@ def load_checkpoint(directory: str | os.PathLike, map_location: str | torch.devi
     _check_state(model, state, weights, card["architecture"])
     model.load_state_dict(state, strict=True)
     return model.to(map_location).eval(), card
+
+
+def card_records(card: dict) -> list[str]:
+    """The training records a card names (``training.data.records``; empty when it names none)."""
+    data = card.get("training", {}).get("data", {})
+    return [str(r) for r in data.get("records", [])] if isinstance(data, dict) else []
 
 
 def card_temperature(card: dict) -> float:

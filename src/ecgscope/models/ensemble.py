@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 from ..errors import ModelError
 
@@ -111,15 +111,6 @@ def record_leads(card: Mapping) -> list[str]:
     return [str(x) for x in (leads or card["leads"])]
 
 
-def _union_records(cards: Sequence[Mapping]) -> list[str]:
-    records: dict[str, None] = {}
-    for card in cards:
-        data = card.get("training", {}).get("data", {})
-        for r in (data.get("records", []) if isinstance(data, Mapping) else []):
-            records[str(r)] = None
-    return list(records)
-
-
 def save_ensemble(members: Mapping[str, str | os.PathLike], directory: str | os.PathLike, *,
                   weights: Mapping[str, float] | None = None, premature_rule: str | None = "first",
                   metrics: Mapping | None = None, training: Mapping | None = None) -> Path:
@@ -134,7 +125,7 @@ def save_ensemble(members: Mapping[str, str | os.PathLike], directory: str | os.
         training: extra ``training`` entries (e.g. the ensemble's config).
     """
     from .. import __version__
-    from .checkpoint import _atomic_write, _to_json, read_card
+    from .checkpoint import _atomic_write, _to_json, card_records, read_card
 
     directory = Path(directory)
     if not members:
@@ -169,7 +160,7 @@ def save_ensemble(members: Mapping[str, str | os.PathLike], directory: str | os.
         raise ModelError(f"premature_rule={premature_rule!r}", fix="use 'first' or None")
     card = {"kind": ENSEMBLE_KIND, "classes": cards[0]["classes"], "leads": record_leads(cards[0]),
             "members": entries, "premature_rule": rule,
-            "training": {"data": {"records": _union_records(cards)}, **dict(training or {})},
+            "training": {"data": {"records": list(dict.fromkeys(r for c in cards for r in card_records(c)))}, **dict(training or {})},
             "metrics": dict(metrics or {}), "ecgscope_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     text = _to_json(card, directory / "card.json")

@@ -37,7 +37,7 @@ from .reproducibility import seed_everything
 from .trainer import classification_metrics, fit, predict_proba
 from .validation import validation_split
 
-__all__ = ["CVResult", "cross_validate", "check_patient_folds", "fold_plan"]
+__all__ = ["CVResult", "cross_validate", "check_patient_folds", "fold_plan", "prediction_metrics"]
 
 
 @dataclass
@@ -177,11 +177,16 @@ def prediction_rows(beats: BeatSet, probs: np.ndarray, pred: np.ndarray, extra: 
     return frame
 
 
-def _summary(predictions: pd.DataFrame, folds: list[dict], classes, split: Split) -> dict:
+def prediction_metrics(predictions: pd.DataFrame, classes) -> dict:
+    """:func:`classification_metrics` of a predictions table's ``y_true`` / ``y_pred`` class names."""
     index = {c: i for i, c in enumerate(classes)}
     y_true = predictions["y_true"].map(index).to_numpy(dtype=np.int64)
     y_pred = predictions["y_pred"].map(index).to_numpy(dtype=np.int64)
-    oof = classification_metrics(y_true, y_pred, classes)
+    return classification_metrics(y_true, y_pred, classes)
+
+
+def _summary(predictions: pd.DataFrame, folds: list[dict], classes, split: Split) -> dict:
+    oof = prediction_metrics(predictions, classes)
     return {
         "split": {"name": split.name, "version": split.version, "k": split.k},
         "classes": list(classes),

@@ -124,7 +124,10 @@ def load_experiment_config(path, overrides: Sequence[str] = ()) -> ExperimentCon
     shared = []
     for text in overrides:
         head, _, rest = text.partition(".")
-        (mine[head].append(rest) if head in mine and rest else shared.append(text))
+        if head in mine and rest:
+            mine[head].append(rest)
+        else:
+            shared.append(text)
     configs = {str(n): _member_config(e, str(n), path.parent, [*shared, *mine[n]]) for n, e in members.items()}
     weights = {str(n): e.get("weight", 1.0) if isinstance(e, Mapping) else 1.0 for n, e in members.items()}
     try:
@@ -176,8 +179,8 @@ def combine_cv_runs(runs: Mapping[str, Path], weights: Mapping[str, float] | Non
     (``fold``, ids, ``y_true``, ``y_pred``, ``y_model``, ``p_<class>``) and one
     record per fold.
     """
+    from .cv import prediction_metrics
     from .premature import PrematureRule, premature_features
-    from .trainer import classification_metrics
 
     names = list(runs)
     weights = {n: float((weights or {}).get(n, 1.0)) for n in names}
@@ -198,32 +201,28 @@ def combine_cv_runs(runs: Mapping[str, Path], weights: Mapping[str, float] | Non
     columns = [f"p_{c}" for c in classes]
     probs = sum(weights[n] * frames[n].loc[keys, columns].to_numpy(np.float64) for n in names)
     probs /= sum(weights.values())
+    out = base[["fold", "record_id", "patient_id", "sample", "symbol", "y_true"]].copy()
     model_pred = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
     pred = model_pred.copy()
     pm, irr = premature_features(base["sample"].to_numpy(), base["record_id"].to_numpy())
-    fold_docs = []
-    for fold in first["folds"]:
-        k = int(fold["fold"])
-        rows = (base["fold"] == k).to_numpy()
-        docs = {n: _read_json(Path(runs[n]) / "folds" / str(k) / "metrics.json") for n in names}
-        rule = PrematureRule.from_card(docs[names[0]].get("premature_rule"))
+    docs = {k: {n: _read_json(Path(runs[n]) / "folds" / str(k) / "metrics.json") for n in names}
+            for k in (int(f["fold"]) for f in first["folds"])}
+    rules = {k: PrematureRule.from_card(d[names[0]].get("premature_rule")) for k, d in docs.items()}
+    for k, rule in rules.items():
+        rows = (out["fold"] == k).to_numpy()
         if rule is not None:
             pred[rows] = rule.apply(model_pred[rows], pm[rows], irr[rows])
-        index = {c: i for i, c in enumerate(classes)}
-        truth = base.loc[rows, "y_true"].map(index).to_numpy(np.int64)
-        fold_docs.append({"fold": k, "test_patients": fold["test_patients"],
-                          "premature_rule": None if rule is None else rule.to_card(),
-                          "test": classification_metrics(truth, np.array([index[c] for c in pred[rows]], np.int64),
-                                                         classes),
-                          "members": {n: {"val_patients": docs[n].get("val_patients"),
-                                          "best_epoch": docs[n].get("best_epoch"),
-                                          "val_macro_f1": docs[n].get("validation", {}).get("macro_f1"),
-                                          "test_macro_f1": docs[n].get("test", {}).get("macro_f1")}
-                                      for n in names}})
-    out = base[["fold", "record_id", "patient_id", "sample", "symbol", "y_true"]].copy()
     out["y_pred"], out["y_model"] = pred.astype(str), model_pred.astype(str)
     for i, c in enumerate(columns):
         out[c] = probs[:, i]
+    fold_docs = [{"fold": k, "test_patients": fold["test_patients"],
+                  "premature_rule": None if rules[k] is None else rules[k].to_card(),
+                  "test": prediction_metrics(out[out["fold"] == k], classes),
+                  "members": {n: {"val_patients": docs[k][n].get("val_patients"),
+                                  "best_epoch": docs[k][n].get("best_epoch"),
+                                  "val_macro_f1": docs[k][n].get("validation", {}).get("macro_f1"),
+                                  "test_macro_f1": docs[k][n].get("test", {}).get("macro_f1")} for n in names}}
+                 for k, fold in zip(docs, first["folds"])]
     return out, fold_docs
 
 
@@ -242,9 +241,8 @@ def cross_validate_ensemble(config: EnsembleConfig, out_dir, *, save_checkpoints
     Returns a :class:`~ecgscope.training.cv.CVResult`; ``out_dir`` receives
     ``config.yaml``, ``split.json``, ``version.json``, ``predictions.csv`` and ``summary.json``.
     """
-    from .cv import CVResult, cross_validate
+    from .cv import CVResult, cross_validate, prediction_metrics
     from .experiment import write_json, write_provenance
-    from .trainer import classification_metrics
 
     out_dir = Path(out_dir)
     runs = {}
@@ -256,9 +254,7 @@ def cross_validate_ensemble(config: EnsembleConfig, out_dir, *, save_checkpoints
     member_split = _read_json(runs[next(iter(runs))] / "split.json")
     write_provenance(out_dir, config, {**member_split, "mode": "cv-ensemble", "members": list(runs)})
     classes = list(config.data.classes)
-    index = {c: i for i, c in enumerate(classes)}
-    oof = classification_metrics(predictions["y_true"].map(index).to_numpy(np.int64),
-                                 predictions["y_pred"].map(index).to_numpy(np.int64), classes)
+    oof = prediction_metrics(predictions, classes)
     member_summaries = {n: _read_json(runs[n] / "summary.json") for n in runs}
     summary = {"split": member_summaries[next(iter(runs))]["split"], "classes": classes, "out_of_fold": oof,
                "weights": dict(config.weights),
