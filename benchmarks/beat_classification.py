@@ -12,6 +12,7 @@ whose configuration differs from the one cross-validated)::
     python benchmarks/beat_classification.py train --cv runs/cv-x --config configs/beats/x.yaml --out runs/x
     python benchmarks/beat_classification.py infer --model runs/x --threads 1
     python benchmarks/beat_classification.py table runs/cv-a runs/cv-b ...   # CV table, CIs included
+    python benchmarks/beat_classification.py rescore runs/cv-a ...   # refit the premature rule, no retraining
 
 ``train`` trains ``configs/beats/default.yaml`` (or ``--config``, also an ensemble config such as
 ``configs/beats/ensemble.yaml``) + :data:`OVERRIDES` on all of MIT-BIH DS1 (two DS1 patients held out for early stopping; nothing from DS2),
@@ -130,6 +131,9 @@ def table(args) -> None:
         protocol = json.loads((cv_dir / "protocol.json").read_text())
         argv = version["environment"]["argv"]
         summary["command"] = " ".join(["ecgscope", *argv[1:]])
+        if "rescored_from" in protocol:  # the rule refitted afterwards (rescore)
+            summary["command"] += (f"; python benchmarks/beat_classification.py rescore {protocol['rescored_from']}"
+                                   f" --suffix={cv_dir.name.removeprefix(Path(protocol['rescored_from']).name)}")
         cfg = yaml.safe_load((cv_dir / "config.yaml").read_text())
         summary["model"] = cfg.get("model") or {  # an ensemble: its members' models
             "name": "ensemble", "variant": " + ".join(f"{m['config']['model']['name']} {m['config']['model']['variant']}"
@@ -222,6 +226,54 @@ def train(args) -> None:
     print(f"{seconds:.0f} s on {args.threads} thread(s); {out}: {size / 1e6:.2f} MB, card hash {result['card_hash']}")
 
 
+def rescore(args) -> None:
+    """Refit a finished CV run's premature-beat rule with the current code, without retraining.
+
+    The rule is fitted on the training records' labels and RR features alone and applied to the model's own
+    labels (``y_model``), so re-fitting it on each fold's training rows (the other folds' rows) and applying
+    it to the fold's ``y_model`` gives what a re-run of the same configuration would give. Writes
+    ``<run><suffix>/`` (predictions, report, the run's config / split / version, protocol.json naming its
+    source) for :func:`table`.
+    """
+    import shutil
+
+    import pandas as pd
+
+    from ecgscope.evaluation.protocols import report_from_predictions
+    from ecgscope.training.experiment import write_json
+    from ecgscope.training.premature import fit_premature_rule, premature_features
+
+    for folder in args.runs:
+        src = Path(folder)
+        protocol = json.loads((src / "protocol.json").read_text())
+        pred = pd.read_csv(src / "predictions.csv", dtype={"record_id": str, "patient_id": str})
+        if "y_model" not in pred.columns:
+            sys.exit(f"{src}: no y_model column (the run applied no rule)")
+        if protocol.get("skipped_folds") or sorted(pred["fold"].unique()) != list(range(protocol["split"]["k"])):
+            sys.exit(f"{src}: not every fold ran, so the other folds' rows are not each fold's training records")
+        pm, irr = premature_features(pred["sample"].to_numpy(), pred["record_id"].to_numpy())
+        rules = {}
+        for k in sorted(pred["fold"].unique()):
+            train = (pred["fold"] != k).to_numpy() & pred["y_true"].isin(["N", "S"]).to_numpy()
+            rule = fit_premature_rule(pred["y_true"].to_numpy()[train] == "S", pm[train], irr[train])
+            test = (pred["fold"] == k).to_numpy()
+            pred.loc[test, "y_pred"] = rule.apply(pred.loc[test, "y_model"].to_numpy(), pm[test], irr[test])
+            rules[int(k)] = rule.to_card()
+        out = src.with_name(src.name + args.suffix)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("config.yaml", "split.json", "version.json"):
+            shutil.copy2(src / name, out / name)
+        report = report_from_predictions(pred, protocol["classes"], n_boot=protocol["bootstrap"]["n_boot"],
+                                         seed=protocol["bootstrap"]["seed"])
+        report.save(out, plots=False)
+        pred.to_csv(out / "predictions.csv", index=False, float_format="%.6g")
+        write_json(out / "protocol.json", {**protocol, "rescored_from": str(src), "premature_rules": rules,
+                                           "n_beats": report.n_beats})
+        before = json.loads((src / "report.json").read_text())["macro_f1"]["N/S/V"]
+        print(f"{src} -> {out}: macro-F1 N/S/V {100 * before:.1f} -> {100 * report.macro_f1['N/S/V']:.1f}; "
+              "rules " + ", ".join(f"{k}: {r['prematurity']}/{r['irregularity']}" for k, r in rules.items()))
+
+
 def _find_record(path: str | None):
     import ecgscope
 
@@ -308,6 +360,10 @@ def main() -> None:
     p = sub.add_parser("table", help="summarise CV runs (CIs included) into the results file")
     p.add_argument("runs", nargs="+", help="CV output folders")
     p.set_defaults(run=table)
+    p = sub.add_parser("rescore", help="refit finished CV runs' premature-beat rule with the current code")
+    p.add_argument("runs", nargs="+", help="CV output folders (every fold run)")
+    p.add_argument("--suffix", default="-rescored", help="appended to each run's folder name for the output")
+    p.set_defaults(run=rescore)
     p = sub.add_parser("infer", help="time classify_beats on a 30-min record")
     p.add_argument("--record", default=None, help="record to classify (default mitdb/101 or a simulated one)")
     p.add_argument("--model", default="default")

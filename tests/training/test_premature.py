@@ -80,6 +80,25 @@ def test_fit_finds_the_prematurity_and_the_af_gate_from_labels():
         fit_premature_rule(np.zeros(600, bool), pm[:600], irr[:600])
 
 
+def test_fit_keeps_a_gate_when_training_s_beats_sit_in_af():
+    # like MIT-BIH 201: a training record whose early beats in AF are labelled S. A rule without a gate
+    # would fit those best, then call every early beat of a test patient's AF S; the fit keeps a gate.
+    rng = np.random.default_rng(2)
+    sinus, s = _rhythm(rng, 600, early=0.1)
+    af, _ = _rhythm(rng, 600, af=True)
+    pm, irr = premature_features(np.concatenate([sinus, af]), ["a"] * 600 + ["b"] * 600)
+    truth = np.concatenate([s, pm[600:] < 0.75])
+    ungated = PrematureRule(0.86, None).apply(np.full(truth.size, "N"), pm, irr) == "S"
+    gated = fit_premature_rule(truth, pm, irr)
+    assert gated.irregularity is not None
+    assert 2 * (ungated & truth).sum() / (ungated.sum() + truth.sum()) > gated.f1  # no gate would fit better
+    test_af, _ = _rhythm(rng, 500, af=True)
+    pm_t, irr_t = premature_features(test_af)
+    called = {rule: (rule.apply(np.full(500, "N"), pm_t, irr_t) == "S").mean()
+              for rule in (gated, PrematureRule(gated.prematurity, None))}
+    assert called[gated] < called[PrematureRule(gated.prematurity, None)] / 2
+
+
 def _timed(beats):
     """The synthetic beats with positions that follow their RR column (S beats early)."""
     sample = np.zeros(len(beats), np.int64)
