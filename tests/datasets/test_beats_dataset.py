@@ -195,6 +195,34 @@ def test_morphology_columns_follow_the_rr_features_and_mark_ectopic_beats():
     assert BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
 
 
+def test_local_morphology_follows_a_record_whose_beats_change_shape():
+    from ecgscope.signal.beats import MORPHOLOGY_COLUMNS
+
+    rec = simulated(seconds=120.0)
+    half = rec.signal.shape[1] // 2
+    rec.signal[:, half:] *= -0.6  # the axis flips halfway (an electrode moved): the same beats, inverted and smaller
+    cfg = BeatDatasetConfig(morphology=True, rr_features=(), local_morphology=20)
+    beats = extract_beats(rec, cfg)
+    k = len(MORPHOLOGY_COLUMNS)
+    assert beats.rr_names == MORPHOLOGY_COLUMNS + tuple(f"{c}_local" for c in MORPHOLOGY_COLUMNS)
+    np.testing.assert_array_equal(beats.rr[:, :k], extract_beats(rec, BeatDatasetConfig(morphology=True,
+                                                                                       rr_features=())).rr)
+    corr, local = beats.rr[:, MORPHOLOGY_COLUMNS.index("qrs_corr")], beats.rr[:, k + MORPHOLOGY_COLUMNS.index("qrs_corr")]
+    normal = (beats.y == 0) & (np.abs(beats.sample - half) > 40 * rec.fs)  # away from the change itself
+    assert (corr[normal] < 0).mean() > 0.3  # one half's normal beats are unlike the record's median beat
+    assert np.median(local[normal]) > 0.9 and np.median(local[beats.y == 2]) < 0.9  # not their local one; V still apart
+    two = BeatDatasetConfig(morphology=True, leads=("II", "V1"), rr_features=(), local_morphology=20)
+    assert two.rr_names[k:k + 2] == ("p_rms_local:II", "qrs_rms_local:II")
+    assert extract_beats(rec, two).rr.shape[1] == 4 * k
+    assert "local_morphology" not in BeatDatasetConfig().identity() and cfg.identity()["local_morphology"] == 20
+    assert BeatDatasetConfig.from_dict(cfg.to_dict()) == cfg
+    for bad in (-1, True, 2.5):
+        with pytest.raises(ConfigError, match="local_morphology"):
+            BeatDatasetConfig(morphology=True, local_morphology=bad)
+    with pytest.raises(ConfigError, match="needs morphology"):
+        BeatDatasetConfig(local_morphology=20)
+
+
 def test_per_beat_normalisation():
     beats = extract_beats(simulated(), BeatDatasetConfig(normalize="zscore"))
     np.testing.assert_allclose(beats.x.mean(axis=2), 0, atol=1e-4)

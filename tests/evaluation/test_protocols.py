@@ -10,7 +10,7 @@ import pytest
 
 from ecgscope.cli import main
 from ecgscope.datasets.labels import DS1, DS2
-from ecgscope.errors import DatasetError
+from ecgscope.errors import DatasetError, ModelError
 from ecgscope.evaluation.protocols import missing_records, run_cross_db, run_cv, run_interpatient
 from ecgscope.training.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
 from ecgscope.training.leakage import DataLeakError
@@ -111,6 +111,45 @@ def test_interpatient_end_to_end_on_simulated_mitdb(tmp_path):
         run_interpatient(cfg, tmp_path / "leak", model=tmp_path / "ip" / "model", test_records=("100", "103"))
 
 
+def test_interpatient_of_an_ensemble_averages_its_frozen_members(tmp_path):
+    """An ensemble config trains every member on DS1 and scores their weighted mean on DS2; the leak check
+    covers every member's training records."""
+    from ecgscope.training.ensemble import EnsembleConfig
+
+    _simulated_mitdb(tmp_path, ["101", "106", "108", "100", "103"])
+    short = _config(tmp_path, ["101", "106", "108"], tmp_path, classes=("N", "S", "V"))
+    wide = _config(tmp_path, ["101", "106", "108"], tmp_path, classes=("N", "S", "V"), window=(0.15, 0.2),
+                   extra_windows=((0.4, 0.4),))
+    ens = EnsembleConfig("ens-ip", {"short": short, "wide": wide}, {"short": 1.0, "wide": 3.0})
+    result = run_interpatient(ens, tmp_path / "ip", test_records=("100", "103"), n_boot=0, plots=False)
+    model = tmp_path / "ip" / "model"
+    assert json.loads((model / "card.json").read_text())["kind"] == "beat-ensemble"
+    assert set(result.predictions["record_id"]) == {"100", "103"}
+    assert set(result.info["beat_dataset"]) == {"short", "wide"}
+    probs = ["p_N", "p_S", "p_V"]
+    alone = {name: run_interpatient(short, tmp_path / name, model=model / name, test_records=("100", "103"),
+                                    n_boot=0, plots=False).predictions.set_index(["record_id", "sample"])
+             for name in ("short", "wide")}
+    got = result.predictions.set_index(["record_id", "sample"])
+    both = got.index.intersection(alone["short"].index).intersection(alone["wide"].index)
+    assert len(both) > 0.9 * len(got)
+    mean = (alone["short"].loc[both, probs].to_numpy() + 3 * alone["wide"].loc[both, probs].to_numpy()) / 4
+    np.testing.assert_allclose(got.loc[both, probs].to_numpy(), mean, atol=2e-5)
+
+    card_path = model / "wide" / "card.json"  # a member swapped for one that saw a test record: refused
+    card = json.loads(card_path.read_text())
+    card["training"]["data"]["records"].append("100")
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"records \['100'\] that the ensemble card does not list"):
+        run_interpatient(ens, tmp_path / "leak", model=model, test_records=("100", "103"))
+    card_path = model / "card.json"  # an ensemble whose card lists it: a leak
+    card = json.loads(card_path.read_text())
+    card["training"]["data"]["records"].append("100")
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(DataLeakError, match="trained on test records"):
+        run_interpatient(ens, tmp_path / "leak", model=model, test_records=("100", "103"))
+
+
 # ------------------------------------------------------------------ cross-validation
 @pytest.mark.data
 def test_cv_end_to_end_on_ds1_records(shared, tmp_path, few_beats):
@@ -118,7 +157,7 @@ def test_cv_end_to_end_on_ds1_records(shared, tmp_path, few_beats):
 
     cfg = _config(shared("mitdb").parent, ("101", "106", "119", "208"), tmp_path)
     beats = few_beats(load_beats(cfg.data), 30)
-    result = run_cv(cfg, tmp_path / "cv", beats=beats, n_boot=50, save_checkpoints=False)
+    run_cv(cfg, tmp_path / "cv", beats=beats, n_boot=50, save_checkpoints=False)
     out = tmp_path / "cv"
     for name in ("report.json", "report.md", "report.tex", "predictions.csv", "summary.json", "config.yaml",
                  "split.json", "version.json", "protocol.json", "confusion_matrix.png", "roc.png"):

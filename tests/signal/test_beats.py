@@ -183,6 +183,11 @@ def test_beat_morphology_tells_wide_and_p_less_beats_from_the_dominant_one():
     # an explicit template gives the same as the median of these beats
     same = beat_morphology(beats, fs, before, template=normal)
     np.testing.assert_allclose(same.to_numpy(), frame.to_numpy())
+    # one template per beat: each beat is measured against its own (here the doubled beat against its double)
+    own = np.vstack([normal] * 22 + [2 * normal])
+    per_beat = beat_morphology(beats, fs, before, template=own)
+    np.testing.assert_allclose(per_beat.to_numpy()[:22], frame.to_numpy()[:22])
+    assert per_beat.iloc[22]["qrs_amplitude"] == pytest.approx(1) and per_beat.iloc[22]["qrs_rms"] == pytest.approx(0)
 
 
 def test_beat_morphology_flat_input_and_errors():
@@ -194,3 +199,5 @@ def test_beat_morphology_flat_input_and_errors():
         beat_morphology(np.zeros(200), 360.0, 0.25)
     with pytest.raises(SignalError, match="template has"):
         beat_morphology(np.zeros((3, 200)), 360.0, 0.25, template=np.zeros(100))
+    with pytest.raises(SignalError, match="template has"):
+        beat_morphology(np.zeros((3, 200)), 360.0, 0.25, template=np.zeros((2, 200)))  # neither one nor 3

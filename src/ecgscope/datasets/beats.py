@@ -94,6 +94,13 @@ class BeatDatasetConfig:
         morphology: append to ``rr``, per lead, the scale-free summaries of
             :func:`ecgscope.signal.beat_morphology` (the main window against
             the record's median beat, no labels used), after the RR features.
+        local_morphology: ``k > 0`` (with ``morphology``) appends the same
+            summaries once more against each beat's *local* median beat (the
+            beats within about ``k`` of it; blocks of ``k // 2`` beats share
+            one), named ``<summary>_local``: a record whose QRS shape or
+            amplitude drifts (electrode, axis, noise) is then also compared
+            with its own recent beats, while the record-wide summaries still
+            see runs of ectopic beats that a local median absorbs.
         rr_local: half-width in beats of the local RR average.
         exclude_paced: leave out records with paced beats (EC57 practice).
         keep_unlabelled: keep beats outside ``classes`` (Q, unclassifiable)
@@ -114,6 +121,7 @@ class BeatDatasetConfig:
     template: bool = False
     context_beats: int = 0
     morphology: bool = False
+    local_morphology: int = 0
     rr_local: int = 10
     exclude_paced: bool = True
     keep_unlabelled: bool = False
@@ -156,6 +164,13 @@ class BeatDatasetConfig:
                               fix="use e.g. context_beats=4 (0: the beat alone)")
         object.__setattr__(self, "context_beats", int(self.context_beats))
         object.__setattr__(self, "morphology", bool(self.morphology))
+        if not isinstance(self.local_morphology, (int, np.integer)) or isinstance(self.local_morphology, bool) \
+                or self.local_morphology < 0:
+            raise ConfigError(f"local_morphology={self.local_morphology!r} must be an integer >= 0",
+                              fix="use e.g. local_morphology=40 (0: off)")
+        if self.local_morphology and not self.morphology:
+            raise ConfigError("local_morphology needs morphology: true", fix="set morphology: true as well")
+        object.__setattr__(self, "local_morphology", int(self.local_morphology))
         for name, value in (("classes", classes), ("fs", fs), ("window", window), ("extra_windows", extra),
                             ("leads", leads), ("bandpass", band), ("rr_features", rr),
                             ("rr_local", int(self.rr_local)), ("annotator", str(self.annotator))):
@@ -187,9 +202,11 @@ class BeatDatasetConfig:
         """Morphology columns of ``rr`` (``name`` for one lead, ``name:lead`` for several; empty when off)."""
         if not self.morphology:
             return ()
+        names = MORPHOLOGY_COLUMNS + (tuple(f"{name}_local" for name in MORPHOLOGY_COLUMNS)
+                                      if self.local_morphology else ())
         if len(self.leads) == 1:
-            return MORPHOLOGY_COLUMNS
-        return tuple(f"{name}:{lead}" for lead in self.leads for name in MORPHOLOGY_COLUMNS)
+            return names
+        return tuple(f"{name}:{lead}" for lead in self.leads for name in names)
 
     @property
     def rr_names(self) -> tuple[str, ...]:
@@ -239,10 +256,10 @@ class BeatDatasetConfig:
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
 
     def identity(self) -> dict[str, Any]:
-        """:meth:`to_dict` without ``template`` / ``context_beats`` / ``morphology`` when off (older digests
-        and keys hold)."""
+        """:meth:`to_dict` without ``template`` / ``context_beats`` / ``morphology`` / ``local_morphology`` when
+        off (older digests and keys hold)."""
         data = self.to_dict()
-        for key in ("template", "context_beats", "morphology"):
+        for key in ("template", "context_beats", "morphology", "local_morphology"):
             if not data[key]:
                 del data[key]
         return data
@@ -448,7 +465,7 @@ def extract_beats(
     pos_t = np.rint(pos * (config.fs / record.fs)).astype(np.int64)
     x, valid, template = _segment_all(signal, pos_t, config)
     if config.morphology:
-        rr = np.concatenate([rr, _morphology_matrix(x[:, :len(config.leads)], template, config)], axis=1)
+        rr = np.concatenate([rr, _morphology_matrix(x[:, :len(config.leads)], template, valid, config)], axis=1)
     if config.context_beats:
         x, rr = _with_context(x, rr, config)
 
@@ -511,16 +528,20 @@ def context_rr(rr: np.ndarray, offsets) -> np.ndarray:
     return near.reshape(rr.shape[0], -1).astype(np.float32)
 
 
-def _morphology_matrix(main: np.ndarray, template: np.ndarray | None, config: BeatDatasetConfig) -> np.ndarray:
+def _morphology_matrix(main: np.ndarray, template: np.ndarray | None, valid: np.ndarray,
+                       config: BeatDatasetConfig) -> np.ndarray:
     """:func:`ecgscope.signal.beat_morphology` of each lead's main windows ``(n, leads, samples)`` against
-    the record's median beat ``template`` ``(1, leads, samples)``, float32 columns in
-    :attr:`BeatDatasetConfig.morphology_names` order."""
+    the record's median beat ``template`` ``(1, leads, samples)`` (and, with ``local_morphology``, against
+    each beat's local median beat), float32 columns in :attr:`BeatDatasetConfig.morphology_names` order."""
     from ..signal import beat_morphology
 
     if main.shape[0] == 0:
         return np.zeros((0, len(config.morphology_names)), np.float32)
-    cols = [beat_morphology(main[:, k], config.fs, config.window[0], template[0, k]).to_numpy()
-            for k in range(main.shape[1])]
+    refs = [template]
+    if config.local_morphology:
+        refs.append(_local_template(main, valid, config.local_morphology))
+    cols = [beat_morphology(main[:, k], config.fs, config.window[0], ref[:, k]).to_numpy()
+            for k in range(main.shape[1]) for ref in refs]
     return np.concatenate(cols, axis=1).astype(np.float32)
 
 
@@ -528,6 +549,23 @@ def _record_template(beats: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """The record's median beat ``(1, leads, samples)`` over its valid beats (all beats if none is valid)."""
     ref = beats[valid] if valid.any() else beats
     return np.median(ref, axis=0, keepdims=True)
+
+
+def _local_template(beats: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+    """Each beat's local median beat ``(n, leads, samples)``: blocks of ``max(1, k // 2)`` beats share the
+    median of the valid beats from ``k`` before the block to ``k`` after it (the record's, if none is valid)."""
+    n, step = beats.shape[0], max(1, k // 2)
+    out = np.empty_like(beats)
+    whole = None
+    for start in range(0, n, step):
+        lo, hi = max(0, start - k), min(n, start + step + k)
+        near = beats[lo:hi][valid[lo:hi]]
+        if near.shape[0]:
+            out[start:start + step] = np.median(near, axis=0)
+        else:
+            whole = _record_template(beats, valid) if whole is None else whole
+            out[start:start + step] = whole[0]
+    return out
 
 
 # ================================================================== datasets

@@ -72,7 +72,7 @@ def member_folders(directory: str | os.PathLike, card: Mapping) -> list[tuple[Pa
 
 def read_ensemble_card(directory: str | os.PathLike) -> dict:
     """The validated card of an ensemble folder: members present, with the ensemble's classes and leads."""
-    from .checkpoint import read_card, read_card_json
+    from .checkpoint import card_records, read_card, read_card_json
 
     directory = Path(directory)
     card = read_card_json(directory, resave=_FIX)
@@ -82,12 +82,17 @@ def read_ensemble_card(directory: str | os.PathLike) -> dict:
     for key in ("classes", "leads"):
         if not isinstance(card.get(key), list) or not card[key]:
             raise ModelError(f"the ensemble card lacks {key}", path=directory / "card.json", fix=_FIX)
+    listed = set(card_records(card))
     for folder, _ in member_folders(directory, card):
         member = read_card(folder)
         for key, value in (("classes", member["classes"]), ("leads", record_leads(member))):
             if list(value) != list(card[key]):
                 raise ModelError(f"member {folder.name} has {key} {value}, the ensemble {card[key]}",
                                  path=folder, fix="ensemble members must share classes and record leads")
+        unlisted = sorted(set(card_records(member)) - listed)
+        if unlisted:  # the protocols' leak checks read the ensemble card's records
+            raise ModelError(f"member {folder.name} was trained on records {unlisted} that the ensemble card "
+                             "does not list", path=folder, fix=_FIX)
     return card
 
 

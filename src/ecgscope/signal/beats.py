@@ -227,7 +227,8 @@ def beat_morphology(beats, fs: float, before: float, template=None) -> pd.DataFr
 
     ``beats`` ``(n, samples)`` are one lead's windows with the R peak ``before``
     seconds from the start (as :func:`segment_beats` cuts them); ``template`` is
-    the record's typical beat (default: the median of ``beats``). The window is
+    the record's typical beat (default: the median of ``beats``), or one
+    template per beat ``(n, samples)`` (a local one, e.g.). The window is
     split at :data:`QRS_REGION` into P (before), QRS and T (after) regions.
     Columns: ``p_rms, qrs_rms, t_rms`` (RMS of beat minus template per region,
     over the template's QRS peak-to-peak), ``p_corr, qrs_corr, t_corr``
@@ -242,28 +243,30 @@ def beat_morphology(beats, fs: float, before: float, template=None) -> pd.DataFr
     x = np.asarray(beats, dtype=np.float64)
     if x.ndim != 2:
         raise SignalError(f"beats must be (n, samples), got shape {x.shape}", fix="pass one lead's windows")
-    ref = np.median(x, axis=0) if template is None else np.asarray(template, np.float64).reshape(-1)
-    if ref.size != x.shape[1]:
-        raise SignalError(f"template has {ref.size} samples, beats {x.shape[1]}",
-                          fix="pass a template cut with the same window")
+    ref = np.median(x, axis=0, keepdims=True) if template is None else np.asarray(template, np.float64)
+    ref = ref.reshape(1, -1) if ref.ndim == 1 else ref
+    if ref.ndim != 2 or ref.shape[1] != x.shape[1] or ref.shape[0] not in (1, x.shape[0]):
+        raise SignalError(f"template has shape {ref.shape}, beats {x.shape}",
+                          fix="pass one template beat, or one per beat, cut with the same window")
     r = int(round(float(before) * fs))
     q0 = int(np.clip(r + round(QRS_REGION[0] * fs), 1, x.shape[1] - 2))
     q1 = int(np.clip(r + round(QRS_REGION[1] * fs), q0 + 1, x.shape[1] - 1))
     regions = (slice(0, q0), slice(q0, q1), slice(q1, x.shape[1]))
-    qrs_ref = ref[regions[1]]
-    scale = max(float(np.ptp(qrs_ref)), 1e-9)
-    diff = x - ref[None, :]
+    qrs_ref = ref[:, regions[1]]
+    scale = np.maximum(np.ptp(qrs_ref, axis=1), 1e-9)
+    diff = x - ref
     out = {}
     for name, part in zip(("p", "qrs", "t"), regions):
         out[f"{name}_rms"] = np.sqrt(np.mean(diff[:, part] ** 2, axis=1)) / scale
     for name, part in zip(("p", "qrs", "t"), regions):
-        out[f"{name}_corr"] = _correlation(x[:, part], ref[part])
+        out[f"{name}_corr"] = _correlation(x[:, part], ref[:, part])
     qrs = x[:, regions[1]]
     out["qrs_amplitude"] = np.ptp(qrs, axis=1) / scale
-    out["qrs_length"] = np.abs(np.diff(qrs, axis=1)).sum(axis=1) / max(float(np.abs(np.diff(qrs_ref)).sum()), 1e-9)
+    out["qrs_length"] = (np.abs(np.diff(qrs, axis=1)).sum(axis=1)
+                         / np.maximum(np.abs(np.diff(qrs_ref, axis=1)).sum(axis=1), 1e-9))
     w0 = int(np.clip(r + round(WIDTH_REGION[0] * fs), 0, x.shape[1] - 2))
     w1 = int(np.clip(r + round(WIDTH_REGION[1] * fs), w0 + 2, x.shape[1]))
-    out["qrs_width"] = _slope_span(x[:, w0:w1]) / max(float(_slope_span(ref[None, w0:w1])[0]), 1.0)
+    out["qrs_width"] = _slope_span(x[:, w0:w1]) / np.maximum(_slope_span(ref[:, w0:w1]), 1.0)
     return pd.DataFrame(out, columns=list(MORPHOLOGY_COLUMNS))
 
 
@@ -275,9 +278,10 @@ def _slope_span(rows: np.ndarray, mass: tuple[float, float] = (0.1, 0.9)) -> np.
 
 
 def _correlation(rows: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Pearson correlation of every row with ``ref``; 0 where either is constant."""
+    """Pearson correlation of every row with ``ref`` (one row, or one per row); 0 where either is constant."""
     a = rows - rows.mean(axis=1, keepdims=True)
-    b = ref - ref.mean()
-    den = np.sqrt((a * a).sum(axis=1) * (b * b).sum())
+    b = ref - ref.mean(axis=1, keepdims=True)
+    dot = a @ b[0] if b.shape[0] == 1 else np.einsum("ij,ij->i", a, b)
+    den = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 1e-12, (a @ b) / np.where(den > 1e-12, den, 1.0), 0.0)
+        return np.where(den > 1e-12, dot / np.where(den > 1e-12, den, 1.0), 0.0)
