@@ -71,7 +71,8 @@ def member_folders(directory: str | os.PathLike, card: Mapping) -> list[tuple[Pa
 
 
 def read_ensemble_card(directory: str | os.PathLike) -> dict:
-    """The validated card of an ensemble folder: members present, with the ensemble's classes and leads."""
+    """The validated card of an ensemble folder: members present, with its classes and leads, trained on no
+    record the card does not list."""
     from .checkpoint import card_records, read_card, read_card_json
 
     directory = Path(directory)
