@@ -229,9 +229,9 @@ def train(args) -> None:
 def rescore(args) -> None:
     """Refit a finished CV run's premature-beat rule with the current code, without retraining.
 
-    The rule is fitted on the training records' labels and RR features alone and applied to the model's own
-    labels (``y_model``), so re-fitting it on each fold's training rows (the other folds' rows) and applying
-    it to the fold's ``y_model`` gives what a re-run of the same configuration would give. Writes
+    :func:`ecgscope.training.premature.refit_rule_by_fold` on the run's predictions (each fold's rule fitted on
+    the other folds' rows, applied to the network's own labels): what a re-run of the same configuration would
+    give, as the rule never sees the network. Writes
     ``<run><suffix>/`` (predictions, report, the run's config / split / version, protocol.json naming its
     source) for :func:`table`.
     """
@@ -241,24 +241,16 @@ def rescore(args) -> None:
 
     from ecgscope.evaluation.protocols import report_from_predictions
     from ecgscope.training.experiment import write_json
-    from ecgscope.training.premature import fit_premature_rule, premature_features
+    from ecgscope.training.premature import refit_rule_by_fold
 
     for folder in args.runs:
         src = Path(folder)
         protocol = json.loads((src / "protocol.json").read_text())
         pred = pd.read_csv(src / "predictions.csv", dtype={"record_id": str, "patient_id": str})
-        if "y_model" not in pred.columns:
-            sys.exit(f"{src}: no y_model column (the run applied no rule)")
         if protocol.get("skipped_folds") or sorted(pred["fold"].unique()) != list(range(protocol["split"]["k"])):
             sys.exit(f"{src}: not every fold ran, so the other folds' rows are not each fold's training records")
-        pm, irr = premature_features(pred["sample"].to_numpy(), pred["record_id"].to_numpy())
-        rules = {}
-        for k in sorted(pred["fold"].unique()):
-            train = (pred["fold"] != k).to_numpy() & pred["y_true"].isin(["N", "S"]).to_numpy()
-            rule = fit_premature_rule(pred["y_true"].to_numpy()[train] == "S", pm[train], irr[train])
-            test = (pred["fold"] == k).to_numpy()
-            pred.loc[test, "y_pred"] = rule.apply(pred.loc[test, "y_model"].to_numpy(), pm[test], irr[test])
-            rules[int(k)] = rule.to_card()
+        pred["y_pred"], fitted = refit_rule_by_fold(pred)
+        rules = {k: rule.to_card() for k, rule in fitted.items()}
         out = src.with_name(src.name + args.suffix)
         out.mkdir(parents=True, exist_ok=True)
         for name in ("config.yaml", "split.json", "version.json"):

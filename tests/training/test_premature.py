@@ -11,7 +11,7 @@ import pytest
 
 from ecgscope.errors import ConfigError
 from ecgscope.training.premature import (PrematureRule, apply_rule_to_beats, fit_premature_rule,
-                                         fit_rule_on_beats, premature_features)
+                                         fit_rule_on_beats, premature_features, refit_rule_by_fold)
 
 
 def _rhythm(rng, n: int, af: bool = False, early: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -142,6 +142,12 @@ def test_cross_validation_applies_the_rule_fitted_on_training_records(beats, mak
         assert card["premature_rule"] == fold["premature_rule"]
     changed = pred[pred["y_pred"] != pred["y_model"]]
     assert set(changed["y_model"]) <= {"N", "S"} and set(changed["y_pred"]) <= {"N", "S"}  # V never touched
+    # re-scoring the finished run refits each fold's rule on the other folds' rows: the run's own labels
+    again, rules = refit_rule_by_fold(pred)
+    np.testing.assert_array_equal(again, pred["y_pred"].to_numpy())
+    assert [rules[f["fold"]].to_card() for f in result.folds] == [f["premature_rule"] for f in result.folds]
+    with pytest.raises(ConfigError, match="y_model"):
+        refit_rule_by_fold(pred.drop(columns="y_model"))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["out_of_fold"]["n"] == len(pred)
 

@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import ConfigError
 
 __all__ = ["PrematureRule", "fit_premature_rule", "premature_features", "fit_rule_on_beats", "apply_rule_to_beats",
-           "PREMATURITY_GRID", "IRREGULARITY_GRID"]
+           "refit_rule_by_fold", "PREMATURITY_GRID", "IRREGULARITY_GRID"]
 
 #: Prematurity thresholds tried by :func:`fit_premature_rule` (``pre_median`` below it is premature).
 PREMATURITY_GRID: tuple[float, ...] = tuple(np.round(np.arange(0.70, 0.951, 0.01), 2))
@@ -161,3 +161,31 @@ def apply_rule_to_beats(rule: PrematureRule, beats, pred: np.ndarray) -> np.ndar
     classes = np.asarray(beats.classes, dtype=object)
     labels = rule.apply(classes[pred], *premature_features(beats.sample, beats.record_id))
     return (labels[:, None] == classes[None, :]).argmax(axis=1).astype(np.int64)
+
+
+def refit_rule_by_fold(predictions) -> tuple[np.ndarray, dict[int, PrematureRule]]:
+    """A finished CV's labels under the rule as this code fits it, without retraining: ``(y_pred, rules)``.
+
+    ``predictions`` is a CV's out-of-fold table (``fold``, ``record_id``,
+    ``sample``, ``y_true`` and the network's own ``y_model``) holding every
+    fold, so each fold's training beats are the other folds' rows. Each
+    fold's rule is fitted on those rows' labels and RR features and applied
+    to the fold's ``y_model``; the rule never sees the network, so this is
+    what a re-run of the same configuration gives (with the same labelled
+    beats; unlabelled beats, which a re-run's RR features also count, are
+    absent from the table).
+    """
+    if "y_model" not in predictions.columns:
+        raise ConfigError("the predictions have no y_model column (the run applied no rule)",
+                          fix="re-score a CV run made with train.premature_rule=true")
+    fold = predictions["fold"].to_numpy()
+    truth = predictions["y_true"].to_numpy().astype(str)
+    model = predictions["y_model"].to_numpy().astype(object)
+    pm, irr = premature_features(predictions["sample"].to_numpy(), predictions["record_id"].astype(str).to_numpy())
+    out, rules = model.copy(), {}
+    for k in sorted(set(fold.tolist())):
+        train = (fold != k) & np.isin(truth, ["N", "S"])
+        rules[int(k)] = rule = fit_premature_rule(truth[train] == "S", pm[train], irr[train])
+        test = fold == k
+        out[test] = rule.apply(model[test], pm[test], irr[test])
+    return out, rules
