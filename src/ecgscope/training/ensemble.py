@@ -180,7 +180,7 @@ def combine_cv_runs(runs: Mapping[str, Path], weights: Mapping[str, float] | Non
     record per fold.
     """
     from .cv import prediction_metrics
-    from .premature import PrematureRule, premature_features
+    from .premature import PrematureRule, apply_rules_by_fold, premature_features
 
     names = list(runs)
     weights = {n: float((weights or {}).get(n, 1.0)) for n in names}
@@ -203,15 +203,11 @@ def combine_cv_runs(runs: Mapping[str, Path], weights: Mapping[str, float] | Non
     probs /= sum(weights.values())
     out = base[["fold", "record_id", "patient_id", "sample", "symbol", "y_true"]].copy()
     model_pred = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
-    pred = model_pred.copy()
     pm, irr = premature_features(base["sample"].to_numpy(), base["record_id"].to_numpy())
     docs = {k: {n: _read_json(Path(runs[n]) / "folds" / str(k) / "metrics.json") for n in names}
             for k in (int(f["fold"]) for f in first["folds"])}
     rules = {k: PrematureRule.from_card(d[names[0]].get("premature_rule")) for k, d in docs.items()}
-    for k, rule in rules.items():
-        rows = (out["fold"] == k).to_numpy()
-        if rule is not None:
-            pred[rows] = rule.apply(model_pred[rows], pm[rows], irr[rows])
+    pred = apply_rules_by_fold(model_pred, out["fold"].to_numpy(), rules, pm, irr)
     out["y_pred"], out["y_model"] = pred.astype(str), model_pred.astype(str)
     for i, c in enumerate(columns):
         out[c] = probs[:, i]

@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import ConfigError
 
 __all__ = ["PrematureRule", "fit_premature_rule", "premature_features", "fit_rule_on_beats", "apply_rule_to_beats",
-           "refit_rule_by_fold", "PREMATURITY_GRID", "IRREGULARITY_GRID"]
+           "apply_rules_by_fold", "refit_rule_by_fold", "PREMATURITY_GRID", "IRREGULARITY_GRID"]
 
 #: Prematurity thresholds tried by :func:`fit_premature_rule` (``pre_median`` below it is premature).
 PREMATURITY_GRID: tuple[float, ...] = tuple(np.round(np.arange(0.70, 0.951, 0.01), 2))
@@ -182,10 +182,22 @@ def refit_rule_by_fold(predictions) -> tuple[np.ndarray, dict[int, PrematureRule
     truth = predictions["y_true"].to_numpy().astype(str)
     model = predictions["y_model"].to_numpy().astype(object)
     pm, irr = premature_features(predictions["sample"].to_numpy(), predictions["record_id"].astype(str).to_numpy())
-    out, rules = model.copy(), {}
+    ns, rules = np.isin(truth, ["N", "S"]), {}
     for k in sorted(set(fold.tolist())):
-        train = (fold != k) & np.isin(truth, ["N", "S"])
-        rules[int(k)] = rule = fit_premature_rule(truth[train] == "S", pm[train], irr[train])
-        test = fold == k
-        out[test] = rule.apply(model[test], pm[test], irr[test])
-    return out, rules
+        train = ns & (fold != k)
+        rules[int(k)] = fit_premature_rule(truth[train] == "S", pm[train], irr[train])
+    return apply_rules_by_fold(model, fold, rules, pm, irr), rules
+
+
+def apply_rules_by_fold(labels, fold, rules, pre_median, irregularity) -> np.ndarray:
+    """``labels`` (a new object array) with each fold's rule applied to its rows; ``rules`` maps fold ->
+    :class:`PrematureRule` or ``None`` (rows left as they are)."""
+    out = np.asarray(labels, dtype=object).copy()
+    fold = np.asarray(fold)
+    pm = np.asarray(pre_median, dtype=np.float64)
+    irr = np.asarray(irregularity, dtype=np.float64)
+    for k, rule in rules.items():
+        rows = fold == k
+        if rule is not None:
+            out[rows] = rule.apply(out[rows], pm[rows], irr[rows])
+    return out
