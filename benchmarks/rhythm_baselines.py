@@ -38,7 +38,7 @@ from ecgscope.evaluation.rhythm import af_table, rhythm_class_table, rhythm_tabl
 from ecgscope.evaluation.rhythm_protocols import cross_validate_rhythm, zero_shot
 from ecgscope.models.rhythm import create_rhythm_estimator
 
-MODELS = ("gbm-rr", "hrv-logistic", "minirocket-logistic")
+MODELS = ("gbm-rr", "hrv-logistic", "minirocket-logistic", "gbm-summary")
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "rhythm_baselines.json"
 

@@ -53,7 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "rhythm_cv.json"
 RUNS = ROOT / "runs" / "rhythm-cv"
 CONFIGS = {"ramba": ROOT / "configs" / "rhythm" / "ramba.yaml",
-           "resnet1d-rhythm": ROOT / "configs" / "rhythm" / "resnet1d.yaml"}
+           "resnet1d-rhythm": ROOT / "configs" / "rhythm" / "resnet1d.yaml",
+           "gbm-windows": ROOT / "configs" / "rhythm" / "gbm_windows.yaml"}
 #: The shipped config before it took a 60-s HRV context (2026-11-22): the rows measured before then.
 BEFORE_CONTEXT = {"hrv_context_s": 0.0}
 #: name -> (base configuration, option overrides): one stream switched off each.
@@ -78,6 +79,8 @@ ABLATIONS = {
     "ramba-no-ssm-equal-time-context": ("ramba", {"ssm": False, "max_steps_per_epoch": 200}),
     # a sigmoid head (one-vs-rest): P(AF) is not shared with "Other" as in the softmax
     "ramba-sigmoid": ("ramba", {"head": "sigmoid"}),
+    # the HRV token reads the record-level rhythm summary (features.rhythm_summary) of the window and context
+    "ramba-summary": ("ramba", {"hrv_summary": True}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
@@ -130,7 +133,7 @@ class WindowRecorder:
         log(f"  fit on {len(train)} records")
         self.est.fit(train, progress=progress)
         info = self.est.fit_info_
-        log(f"  fitted: best epoch {info['best_epoch']}, val challenge F1 {info['val_challenge_f1']:.3f}, "
+        log(f"  fitted: best epoch {info.get('best_epoch', '-')}, val challenge F1 {info['val_challenge_f1']:.3f}, "
             f"seconds {json.dumps({k: round(v) for k, v in info['seconds'].items()})}")
         return self
 

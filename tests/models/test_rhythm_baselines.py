@@ -9,8 +9,9 @@ from ecgscope.datasets.rhythm import RHYTHM_CLASSES, RhythmSet
 from ecgscope.errors import ModelError
 from ecgscope.models.rhythm import create_rhythm_estimator, list_rhythm_estimators
 
-NAMES = ("gbm-rr", "hrv-logistic", "minirocket-logistic")
-SMALL = {"minirocket-logistic": {"num_features": 168, "window_s": 5.0}, "gbm-rr": {"min_samples_leaf": 2}}
+NAMES = ("gbm-rr", "hrv-logistic", "minirocket-logistic", "gbm-summary")
+SMALL = {"minirocket-logistic": {"num_features": 168, "window_s": 5.0}, "gbm-rr": {"min_samples_leaf": 2},
+         "gbm-summary": {"min_samples_leaf": 2, "max_iter": 100}}
 
 
 def _ecg(rr: np.ndarray, fs: float, seconds: float, rng, noise: float = 0.02) -> np.ndarray:

@@ -64,3 +64,27 @@ def test_windows_of_a_record_shorter_than_the_context_share_the_whole_record_hrv
     assert len(table) == 3
     for i in range(3):
         assert np.array_equal(table.hrv_mask[i, n:], mask) and np.allclose(table.hrv[i, n:], values)
+
+
+def test_summary_spec_reads_the_rhythm_summary_of_each_window_and_context():
+    from ecgscope.features.rhythm_summary import SUMMARY_FEATURES, rhythm_summary
+    from ecgscope.signal.rpeaks import find_rpeaks
+    from ecgscope.synthesis.simulator import simulate
+
+    with pytest.raises(ConfigError, match="already holds"):
+        WindowSpec(hrv_summary=True, hrv_ectopy=True)
+    spec = WindowSpec(fs=100.0, window_s=10.0, hop_s=10.0, bandpass=None, hrv_summary=True, hrv_context_s=20.0)
+    n = len(SUMMARY_FEATURES)
+    assert spec.hrv_names[:n] == SUMMARY_FEATURES and spec.hrv_names[n] == SUMMARY_FEATURES[0] + "@20s"
+    rec = simulate(duration=30.0, fs=100.0, heart_rate=70, leads=("II",), af_episodes=[(15.0, 30.0, 110.0)],
+                   seed=3)
+    table = window_table([rec.signal], 100.0, spec, memo=False)
+    assert table.hrv.shape == (3, 2 * n)
+    x = rec.signal.astype(np.float32)
+    rpeaks = find_rpeaks(x, 100.0, nan_policy="mask")
+    inside = rpeaks[(rpeaks >= 1000) & (rpeaks < 2000)] - 1000
+    expected = rhythm_summary(x[:, 1000:2000], 100.0, inside)
+    assert np.array_equal(table.hrv_mask[1, :n], np.isfinite(expected))
+    assert np.allclose(table.hrv[1, :n], np.nan_to_num(expected), rtol=1e-5, atol=1e-6)
+    irr = SUMMARY_FEATURES.index("win_irr_max")
+    assert table.hrv[0, irr] < table.hrv[2, irr]  # sinus window against an AF window

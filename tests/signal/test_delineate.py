@@ -177,3 +177,20 @@ def test_ludb_records(shared, rid):
         assert s.loc[point, "se"] >= 85 and s.loc[point, "ppv"] >= 85, point
         assert abs(s.loc[point, "mean_ms"]) <= 25 and s.loc[point, "sd_ms"] <= 40, point
     assert s.loc["p_peak", "se"] >= 60 and abs(s.loc["p_peak", "mean_ms"]) <= 25
+
+
+@pytest.mark.parametrize("leads", [1, 2, 3, 12])
+def test_lead_combination_is_nanquantile_over_present_leads(leads):
+    import warnings
+
+    from ecgscope.signal.delineation import _combine_leads
+
+    rng = np.random.default_rng(leads)
+    points = rng.integers(-1, 5000, (400, leads))
+    points[rng.random(points.shape) < 0.4] = -1  # absent in that lead
+    present = np.where(points >= 0, points.astype(float), np.nan)
+    for q in (0.25, 0.5, 0.75):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # rows where no lead has the point
+            expected = np.nanquantile(present, q, axis=1)
+        np.testing.assert_array_equal(_combine_leads(points, q), expected)

@@ -231,7 +231,7 @@ def _benchmark_rhythm(
                                  help="cv (patient-wise k-fold in CinC 2017) or zero-shot."),
     overrides: Optional[List[str]] = typer.Argument(None, help="Estimator options key=value, e.g. epochs=3."),
     model: Optional[str] = typer.Option(None, "--model", "-m",
-                                        help="Rhythm estimator to fit (ramba, resnet1d-rhythm, gbm-rr ...); "
+                                        help="Rhythm estimator to fit (gbm-windows, ramba, resnet1d-rhythm, gbm-rr ...); "
                                              "default: the config's 'estimator'."),
     config: Optional[Path] = typer.Option(None, "--config", "-c",
                                           help="YAML: 'estimator' and 'options' (configs/rhythm/*.yaml)."),

@@ -26,6 +26,7 @@ __all__ = ["RhythmEstimator", "register_rhythm_estimator", "create_rhythm_estima
 # One line per estimator module (relative to ``ecgscope.models.rhythm``).
 _MODULES: list[str] = [
     "baselines",
+    "gbm_windows",
     "ramba",
     "resnet",
 ]

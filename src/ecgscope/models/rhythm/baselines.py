@@ -34,22 +34,25 @@ from ...errors import ModelError
 from . import register_rhythm_estimator
 from ._memo import ArrayMemo
 
-__all__ = ["GBMRR", "HRVLogistic", "MiniRocketLogistic", "record_features"]
+__all__ = ["GBMRR", "GBMSummary", "HRVLogistic", "MiniRocketLogistic", "record_features"]
 
 _MEMO = ArrayMemo(200_000)
 
 
 def record_features(data, kind: str, progress: bool = False) -> np.ndarray:
-    """Per-record features of a RhythmSet: ``"rr"`` (8 RR statistics) or ``"hrv"`` (HRV values + mask as 0/1).
+    """Per-record features of a RhythmSet: ``"rr"`` (8 RR statistics), ``"hrv"`` (HRV values + mask as 0/1)
+    or ``"summary"`` (:func:`~ecgscope.features.rhythm_summary.rhythm_summary`, NaN where unmeasured).
 
     Memoised per signal, so repeated calls (cross-validation folds, zero-shot) detect R peaks once.
     """
     from ...features.hrv_stream import HRV_FEATURE_NAMES, RR_STAT_NAMES, hrv_vector, rr_statistics
+    from ...features.rhythm_summary import SUMMARY_FEATURES, rhythm_summary
     from ...signal import find_rpeaks
 
-    if kind not in ("rr", "hrv"):
-        raise ModelError(f"unknown record feature kind {kind!r}", fix="use 'rr' or 'hrv'")
-    width = len(RR_STAT_NAMES) if kind == "rr" else 2 * len(HRV_FEATURE_NAMES)
+    widths = {"rr": len(RR_STAT_NAMES), "hrv": 2 * len(HRV_FEATURE_NAMES), "summary": len(SUMMARY_FEATURES)}
+    if kind not in widths:
+        raise ModelError(f"unknown record feature kind {kind!r}", fix="use one of " + ", ".join(widths))
+    width = widths[kind]
     out = np.empty((len(data), width), np.float32)
     items = range(len(data))
     if progress:
@@ -60,6 +63,8 @@ def record_features(data, kind: str, progress: bool = False) -> np.ndarray:
         r = find_rpeaks(x, data.fs, nan_policy="mask")
         if kind == "rr":
             return rr_statistics(r, data.fs)
+        if kind == "summary":
+            return rhythm_summary(x, data.fs, r)
         v, m = hrv_vector(r, data.fs, duration_s=x.shape[-1] / data.fs)
         return np.r_[v, m.astype(np.float32)]
 
@@ -97,7 +102,8 @@ class _SklearnRhythm:
             raise ModelError("training data holds a single class", fix="train on at least two classes")
         x = self._features(train, progress)
         y = np.array([self.classes_.index(c) for c in labels])
-        self.model_ = self._make_model().fit(x, y)
+        self.columns_ = np.flatnonzero(~np.isnan(x).all(0))  # a feature never measured in training carries nothing
+        self.model_ = self._make_model().fit(x[:, self.columns_], y)
         return self
 
     def predict_proba(self, data) -> np.ndarray:
@@ -105,7 +111,7 @@ class _SklearnRhythm:
         _fitted_check(self)
         if len(data) == 0:
             return np.zeros((0, len(self.classes_)))
-        p = self.model_.predict_proba(self._features(data, False))
+        p = self.model_.predict_proba(self._features(data, False)[:, self.columns_])
         out = np.zeros((p.shape[0], len(self.classes_)))
         out[:, self.model_.classes_.astype(int)] = p
         return out
@@ -131,6 +137,18 @@ class GBMRR(_SklearnRhythm):
                                               max_leaf_nodes=self.max_leaf_nodes,
                                               min_samples_leaf=self.min_samples_leaf, early_stopping=False,
                                               random_state=self.random_state)
+
+
+@register_rhythm_estimator("gbm-summary")
+class GBMSummary(GBMRR):
+    """Gradient-boosted trees on the record's rhythm summary: rhythm, morphology, atrial activity, quality."""
+
+    def __init__(self, max_iter: int = 400, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
+                 min_samples_leaf: int = 20, random_state: int = 0) -> None:
+        super().__init__(max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, random_state)
+
+    def _features(self, data, progress):
+        return record_features(data, "summary", progress)
 
 
 def _signed_log1p(x: np.ndarray) -> np.ndarray:

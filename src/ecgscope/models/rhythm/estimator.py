@@ -140,17 +140,16 @@ class WindowRhythmEstimator:
         fit_table, val_table = table.select_records(tr_idx), table.select_records(val_idx)
         torch.manual_seed(int(o["seed"]))
         net = self._build_net(fit_table.x.shape[1], fit_table)
-        inputs = self._inputs(net, fit_table)
         val_inputs = self._inputs(net, val_table) if val_idx.size else None
         t_features = time.perf_counter() - t0 - t_prep
 
         def validate(model: nn.Module) -> float:
             return challenge_f1(y_rec[val_idx], self._record_proba(model, val_inputs, val_table), self.classes_)
 
-        result = train_windows(net, inputs, y_rec[tr_idx][fit_table.record], len(self.classes_), config,
-                               head=o["head"], validate=validate if val_inputs is not None else None,
-                               out_dir=out_dir)
-        self.net_ = result.model
+        t_train = time.perf_counter()
+        self.net_, train_info = self._train_net(net, fit_table, y_rec[tr_idx][fit_table.record], config,
+                                                validate if val_inputs is not None else None, out_dir)
+        t_train = time.perf_counter() - t_train
         if o["calibration"] == "temperature" and val_inputs is not None:
             self.temperature_ = fit_temperature(self._window_logits(self.net_, val_inputs).numpy(),
                                                 y_rec[val_idx], head=o["head"],
@@ -158,15 +157,26 @@ class WindowRhythmEstimator:
         self.leads_ = tuple(getattr(train, "leads", ()) or (f"lead{i}" for i in range(fit_table.x.shape[1])))
         self.fit_info_ = {
             "train_records": int(tr_idx.size), "val_records": int(val_idx.size),
-            "train_windows": len(fit_table), "val_windows": len(val_table),
-            "best_epoch": result.best_epoch, "val_challenge_f1": result.best_score,
-            "epochs_run": len(result.history), "steps_per_epoch": result.steps_per_epoch,
-            "class_weights": result.class_weights, "temperature": self.temperature_, "history": result.history,
-            "seconds": {"preprocess": t_prep, "features": t_features, "train": result.seconds,
+            "train_windows": len(fit_table), "val_windows": len(val_table), **train_info,
+            "temperature": self.temperature_,
+            "seconds": {"preprocess": t_prep, "features": t_features, "train": t_train,
                         "total": time.perf_counter() - t0},
             "training_source": getattr(train, "source", ""),
         }
         return self
+
+    def _train_net(self, net: nn.Module, table: WindowTable, y_windows: np.ndarray, config: RhythmTrainConfig,
+                   validate, out_dir) -> tuple[nn.Module, dict[str, Any]]:
+        """Train ``net`` on the windows of ``table`` (labels ``y_windows``); ``(trained net, fit summary)``.
+
+        The default trains the network by gradient descent (:func:`~ecgscope.training.rhythm.train_windows`),
+        with early stopping on ``validate`` (the validation records' challenge F1).
+        """
+        result = train_windows(net, self._inputs(net, table), y_windows, len(self.classes_), config,
+                               head=self.options["head"], validate=validate, out_dir=out_dir)
+        return result.model, {"best_epoch": result.best_epoch, "val_challenge_f1": result.best_score,
+                              "epochs_run": len(result.history), "steps_per_epoch": result.steps_per_epoch,
+                              "class_weights": result.class_weights, "history": result.history}
 
     def _check_fitted(self) -> nn.Module:
         if self.net_ is None:

@@ -34,8 +34,9 @@ _MEMO = ArrayMemo(200_000)  # records; a CinC 2017 run holds ~6.4k
 class WindowSpec:
     """How records become windows: model ``fs``, ``window_s``, ``hop_s``, ``bandpass`` (Hz or None), ``hrv``,
     ``hrv_af`` (append the AF irregularity features to each window's HRV vector), ``hrv_ectopy`` (append the
-    beat-shape ectopy features, :mod:`ecgscope.features.ectopy`) and ``hrv_context_s`` (> 0: append the same
-    vector over that many seconds centred on the window)."""
+    beat-shape ectopy features, :mod:`ecgscope.features.ectopy`), ``hrv_summary`` (instead, the whole rhythm
+    summary, :mod:`ecgscope.features.rhythm_summary`, which holds the HRV and ectopy vectors) and
+    ``hrv_context_s`` (> 0: append the same vector over that many seconds centred on the window)."""
 
     fs: float = 100.0
     window_s: float = 10.0
@@ -45,6 +46,7 @@ class WindowSpec:
     hrv_af: bool = False
     hrv_context_s: float = 0.0
     hrv_ectopy: bool = False
+    hrv_summary: bool = False
 
     def __post_init__(self) -> None:
         if not (self.fs > 0 and self.window_s > 0 and self.hop_s > 0):
@@ -52,6 +54,9 @@ class WindowSpec:
                               fix="e.g. fs=100, window_s=10, hop_s=5")
         if not self.hrv_context_s >= 0:
             raise ConfigError(f"hrv_context_s={self.hrv_context_s} must be >= 0", fix="e.g. 60 (0: no context)")
+        if self.hrv_summary and (self.hrv_af or self.hrv_ectopy):
+            raise ConfigError("hrv_summary already holds the HRV and ectopy vectors",
+                              fix="set hrv_af and hrv_ectopy to false with hrv_summary")
         if self.bandpass is not None:
             object.__setattr__(self, "bandpass", tuple(float(v) for v in self.bandpass))
 
@@ -70,9 +75,12 @@ class WindowSpec:
         """Names of the vector computed over one span (the window, or its context); empty without HRV."""
         from ...features.ectopy import ECTOPY_FEATURES
         from ...features.hrv_stream import hrv_feature_names
+        from ...features.rhythm_summary import SUMMARY_FEATURES
 
         if not self.hrv:
             return ()
+        if self.hrv_summary:
+            return SUMMARY_FEATURES
         return hrv_feature_names(self.hrv_af) + (ECTOPY_FEATURES if self.hrv_ectopy else ())
 
     @property
@@ -126,16 +134,23 @@ def condition(signal: np.ndarray, fs: float, spec: WindowSpec) -> np.ndarray:
 
 def _hrv_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray,
               spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
-    """HRV (and ectopy) vectors and masks of the R peaks inside each ``[start, end)`` sample span of ``x``."""
+    """HRV (and ectopy) vectors, or rhythm summaries, and masks of the R peaks inside each ``[start, end)``
+    sample span of ``x``."""
     from ...errors import ECGScopeError
     from ...features.ectopy import ectopy_vector
     from ...features.hrv_stream import hrv_feature_names, hrv_vector
+    from ...features.rhythm_summary import rhythm_summary
 
     width = len(hrv_feature_names(spec.hrv_af))
     values = np.zeros((len(spans), len(spec.span_names)), np.float32)
     masks = np.zeros(values.shape, bool)
     for i, (start, end) in enumerate(spans.tolist()):
         inside = rpeaks[(rpeaks >= start) & (rpeaks < end)] - start
+        if spec.hrv_summary:
+            v = rhythm_summary(x[:, start:end], spec.fs, inside)
+            masks[i] = np.isfinite(v)
+            values[i] = np.where(masks[i], v, 0.0)
+            continue
         try:
             values[i, :width], masks[i, :width] = hrv_vector(inside, spec.fs, duration_s=(end - start) / spec.fs,
                                                              af=spec.hrv_af)

@@ -276,14 +276,15 @@ class RambaEstimator(WindowRhythmEstimator):
     ``kernels``, ``stride``, ``heads``, ``dropout``; ablation switches ``ssm``
     (False: conv only), ``minirocket_features`` (0: no MiniRocket stream), ``hrv``
     (False: no HRV token); ``hrv_af`` (AF irregularity features), ``hrv_ectopy``
-    (beat-shape ectopy features), ``hrv_context_s`` (context HRV, seconds); ``mr_tokens``, ``mr_fit_windows`` (training windows
+    (beat-shape ectopy features), ``hrv_summary`` (the whole rhythm summary instead,
+    :mod:`ecgscope.features.rhythm_summary`), ``hrv_context_s`` (context HRV, seconds); ``mr_tokens``, ``mr_fit_windows`` (training windows
     MiniRocket's biases are drawn from).
     """
 
     extra_defaults: ClassVar[dict[str, Any]] = {"d_model": 32, "n_layers": 2, "d_state": 16, "expand": 1, "headdim": 16, "chunk_size": 32,
                       "kernels": (7, 15, 31), "stride": 8, "ssm": True, "minirocket_features": 504,
                       "mr_tokens": 4, "mr_decimate": 2, "mr_fit_windows": 2000, "hrv": True, "hrv_af": False,
-                      "hrv_context_s": 0.0, "hrv_ectopy": False, "heads": 4, "dropout": 0.1}
+                      "hrv_context_s": 0.0, "hrv_ectopy": False, "hrv_summary": False, "heads": 4, "dropout": 0.1}
     _NET_KEYS = ("d_model", "n_layers", "d_state", "expand", "headdim", "chunk_size", "kernels", "stride", "ssm",
                  "mr_tokens", "mr_decimate", "heads", "dropout")
 
@@ -296,7 +297,7 @@ class RambaEstimator(WindowRhythmEstimator):
         if not o["hrv"]:
             return {"hrv": False}
         return {"hrv": True, "hrv_af": bool(o["hrv_af"]), "hrv_context_s": float(o["hrv_context_s"] or 0.0),
-                "hrv_ectopy": bool(o["hrv_ectopy"])}
+                "hrv_ectopy": bool(o["hrv_ectopy"]), "hrv_summary": bool(o["hrv_summary"])}
 
     def _rebuild_net(self, kwargs: dict) -> nn.Module:
         return RambaNet(**kwargs)

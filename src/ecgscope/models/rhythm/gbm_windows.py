@@ -1,0 +1,121 @@
+"""Gradient-boosted trees on each window's rhythm summary and its context, pooled like RAMBA's windows.
+
+``gbm-windows`` is a :class:`~.estimator.WindowRhythmEstimator` whose window
+classifier is a ``HistGradientBoostingClassifier`` instead of a network: each
+10-s window is described by its rhythm summary
+(:mod:`ecgscope.features.rhythm_summary`: RR and HRV statistics, ectopy,
+delineated intervals, the median beat, atrial activity after QRST
+cancellation, signal quality) and the summary of the ``hrv_context_s`` seconds
+centred on it (the whole record for records up to that length). Windows are
+labelled with their record's rhythm; the record's probabilities are the power
+mean of its windows', as for RAMBA, so a short paroxysm in a long record is
+not averaged away and :func:`ecgscope.classify_rhythm` gives per-window
+probabilities with times.
+
+The fitted trees are exported to arrays (:mod:`.trees`) held as buffers of a
+small :class:`TreeNet`, so the checkpoint is ``model.safetensors`` +
+``card.json`` like every rhythm model (no pickle), and inference needs no
+scikit-learn. The window "logits" are the trees' log-probabilities, so the
+temperature fitted on the validation records (10 % of the training records,
+which the trees do not see) sharpens or softens them like a network's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import register_rhythm_estimator
+from .estimator import WindowRhythmEstimator
+from .preprocess import WindowTable
+from .trees import TREE_ARRAYS, export_trees, predict_trees
+
+__all__ = ["GBMWindows", "TreeNet"]
+
+
+class TreeNet(nn.Module):
+    """Exported gradient-boosted trees as buffers: ``forward(hrv, hrv_mask) -> log-probabilities``."""
+
+    def __init__(self, in_leads: int = 1, n_classes: int = 4, n_features: int = 0) -> None:
+        super().__init__()
+        self.in_leads, self.n_classes, self.n_features = int(in_leads), int(n_classes), int(n_features)
+        self.model_kwargs = {"in_leads": self.in_leads, "n_classes": self.n_classes, "n_features": self.n_features}
+        for name in TREE_ARRAYS:
+            self.register_buffer(name, torch.zeros(0))
+
+    def set_trees(self, arrays: dict[str, np.ndarray]) -> TreeNet:
+        """Hold the arrays of :func:`.trees.export_trees`."""
+        for name in TREE_ARRAYS:
+            self._buffers[name] = torch.from_numpy(np.ascontiguousarray(arrays[name]))
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Take each tree buffer's shape and dtype from the incoming tensor (trees differ in size)."""
+        for name in TREE_ARRAYS:
+            value = state_dict.get(prefix + name)
+            if isinstance(value, torch.Tensor):
+                self._buffers[name] = torch.empty_like(value)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def forward(self, hrv: torch.Tensor, hrv_mask: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-window log-probabilities ``(n, n_classes)`` from the feature rows (masked values are missing)."""
+        features = np.where(hrv_mask.numpy().astype(bool), hrv.numpy().astype(np.float64), np.nan)
+        trees = {name: self._buffers[name].numpy() for name in TREE_ARRAYS}
+        p = np.zeros((features.shape[0], self.n_classes))
+        p[:, trees["classes"]] = predict_trees(trees, features)
+        return torch.from_numpy(np.log(np.maximum(p, 1e-12))).float()
+
+
+@register_rhythm_estimator("gbm-windows")
+class GBMWindows(WindowRhythmEstimator):
+    """Gradient-boosted trees on window + context rhythm summaries, power-pooled per record.
+
+    Options (besides :data:`.estimator.COMMON_DEFAULTS`, of which the gradient-descent ones are unused):
+    ``hrv_context_s`` (context seconds, 0: the window only), and the trees' ``max_iter``,
+    ``learning_rate``, ``max_leaf_nodes``, ``min_samples_leaf``, ``l2_regularization``.
+    """
+
+    extra_defaults: ClassVar[dict[str, Any]] = {"hrv_context_s": 60.0, "max_iter": 400, "learning_rate": 0.05,
+                                                "max_leaf_nodes": 31, "min_samples_leaf": 20,
+                                                "l2_regularization": 0.0}
+
+    def _hrv_spec(self) -> dict[str, Any]:
+        return {"hrv": True, "hrv_summary": True, "hrv_context_s": float(self.options["hrv_context_s"] or 0.0)}
+
+    def _build_net(self, n_leads: int, train: WindowTable) -> nn.Module:
+        return TreeNet(n_leads, len(self.classes_), train.hrv.shape[1])
+
+    def _rebuild_net(self, kwargs: dict) -> nn.Module:
+        return TreeNet(**kwargs)
+
+    def _inputs(self, net: nn.Module, table: WindowTable) -> dict[str, np.ndarray]:
+        return {"hrv": np.nan_to_num(table.hrv.astype(np.float32)), "hrv_mask": table.hrv_mask}
+
+    def _train_net(self, net, table, y_windows, config, validate, out_dir):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        o = self.options
+        model = HistGradientBoostingClassifier(
+            max_iter=int(o["max_iter"]), learning_rate=float(o["learning_rate"]),
+            max_leaf_nodes=int(o["max_leaf_nodes"]), min_samples_leaf=int(o["min_samples_leaf"]),
+            l2_regularization=float(o["l2_regularization"]), early_stopping=False, random_state=int(o["seed"]))
+        inputs = self._inputs(net, table)
+        keep = np.flatnonzero(inputs["hrv_mask"].any(0))  # a feature never measured in training carries nothing
+        model.fit(np.where(inputs["hrv_mask"], inputs["hrv"], np.nan)[:, keep], y_windows)
+        trees = export_trees(model)
+        trees["feature"] = keep[trees["feature"]]  # back to the columns of the full feature row
+        net.set_trees(trees)
+        score = None if validate is None else float(validate(net))
+        return net, {"val_challenge_f1": score, "trees": int(net.roots.numel()), "nodes": int(net.leaf.numel())}
+
+    def card_extra(self) -> dict:
+        extra = super().card_extra()
+        context = self.spec.hrv_context_s
+        extra["normalisation"]["features"] = "none (trees); unmeasured values are missing (NaN)"
+        extra["hrv"] = {"features": list(self.spec.hrv_names), "summary": "ecgscope.features.rhythm_summary",
+                        "rpeaks": "ecgscope detector on the conditioned record at the model fs",
+                        "per": f"window, then {context:g} s centred on it (inside the record)" if context else "window"}
+        return extra

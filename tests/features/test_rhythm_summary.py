@@ -1,0 +1,87 @@
+"""Record-level rhythm summary: each family answers to the rhythm it is meant to see, at any sampling rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecgscope.features.rhythm_summary import SUMMARY_FEATURES, rhythm_summary
+
+
+def _summary(seed: int, fs: float = 300.0, noise_mv: float = 0.0, **rhythm) -> dict[str, float]:
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=30.0, fs=fs, leads=("II",), noise=24.0, seed=seed, **rhythm)
+    x = rec.signal + np.random.default_rng(seed).normal(0.0, noise_mv, rec.signal.shape)
+    values = rhythm_summary(x, fs)
+    assert values.dtype == np.float32 and values.shape == (len(SUMMARY_FEATURES),)
+    return dict(zip(SUMMARY_FEATURES, values.tolist()))
+
+
+def test_names_are_unique_and_grouped_by_family():
+    assert len(set(SUMMARY_FEATURES)) == len(SUMMARY_FEATURES)
+    families = {n.split("_")[0] for n in SUMMARY_FEATURES}
+    assert {"rr", "hrv", "ectopy", "win", "int", "tpl", "corr", "aa", "sq", "duration"} == families
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_each_family_sees_its_rhythm(seed):
+    sinus = _summary(seed)
+    af = _summary(seed, af_episodes=[(0.0, 30.0, 110.0)])
+    pvc = _summary(seed, pvc_rate=0.2)
+    flutter = _summary(seed, flutter_episodes=[(0.0, 30.0, 75.0)])
+    noisy = _summary(seed, noise_mv=1.0)
+    # AF: irregular in every window, no P waves found
+    assert af["win_irr_max"] > 3 * sinus["win_irr_max"]
+    assert sinus["int_p_share"] > 0.9 and af["int_p_share"] < 0.2
+    # PVCs: premature deviant beats, and the worst beats correlate poorly with the median beat
+    assert pvc["ectopy_PrematureDeviantShare"] > 0 == sinus["ectopy_PrematureDeviantShare"]
+    assert pvc["corr_p10"] < sinus["corr_p10"] - 0.3
+    # flutter: regular, but the residual after QRST cancellation carries the flutter waves
+    assert flutter["win_irr_max"] < 0.05 and flutter["aa_rms"] > 1.5 * sinus["aa_rms"]
+    # noise: the quality score falls
+    assert sinus["sq_score_mean"] > 0.9 and noisy["sq_score_mean"] < 0.5
+    assert sinus["duration_s"] == pytest.approx(30.0)
+
+
+def test_the_same_heart_at_another_rate_gives_the_same_rhythm_values():
+    a, b = _summary(2, fs=250.0), _summary(2, fs=500.0)
+    for name in ("rr_mean_rr", "hrv_MeanHR", "win_hr_min", "int_p_share"):
+        assert a[name] == pytest.approx(b[name], rel=0.02), name
+    assert a["int_qrs"] == pytest.approx(b["int_qrs"], abs=12.0)
+    assert a["tpl_qrs_mv"] == pytest.approx(b["tpl_qrs_mv"], rel=0.1)
+
+
+def test_given_rpeaks_are_used_and_unmeasurable_values_are_nan():
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=20.0, fs=250.0, leads=("II",), seed=4)
+    atr = rec.annotations["atr"]
+    r = atr.sample[atr.symbol == "N"]
+    found, given = rhythm_summary(rec.signal, 250.0), rhythm_summary(rec.signal, 250.0, r)
+    i = SUMMARY_FEATURES.index("hrv_MeanHR")
+    assert given[i] == pytest.approx(found[i], rel=0.02)
+    fewer = rhythm_summary(rec.signal, 250.0, r[::2])  # half the beats given: half the rate
+    assert fewer[i] == pytest.approx(found[i] / 2, rel=0.1)
+    flat = rhythm_summary(np.zeros(2500), 250.0, rpeaks=[])
+    names = np.array(SUMMARY_FEATURES)
+    nan = dict(zip(names, np.isnan(flat)))
+    assert nan["rr_mean_rr"] and nan["hrv_MeanHR"] and nan["tpl_qrs_mv"] and nan["aa_rms"] and nan["int_qrs"]
+    assert not nan["duration_s"] and not nan["sq_score_mean"]
+
+
+def test_short_or_unmeasurable_spans_give_nan_not_errors(monkeypatch):
+    import ecgscope.features.rhythm_summary as mod
+    from ecgscope.errors import SignalError
+
+    short = rhythm_summary(np.ones(100), 250.0)
+    assert short[-1] == pytest.approx(0.4) and np.isnan(short[:-1]).all()
+
+    def refuse(*args, **kwargs):
+        raise SignalError("every interval is an artefact")
+
+    monkeypatch.setattr(mod, "hrv_vector", refuse)
+    from ecgscope.synthesis.simulator import simulate
+
+    values = dict(zip(SUMMARY_FEATURES, rhythm_summary(simulate(duration=20.0, fs=250.0, seed=1).signal, 250.0)))
+    assert np.isnan(values["hrv_MeanHR"]) and np.isfinite(values["rr_mean_rr"]) and np.isfinite(values["int_qrs"])

@@ -1,0 +1,100 @@
+"""Trees as arrays (equal to scikit-learn's predictions) and the ``gbm-windows`` window rhythm estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecgscope.errors import ModelError
+from ecgscope.models.rhythm.trees import TREE_ARRAYS, export_trees, predict_trees
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_exported_trees_predict_what_sklearn_predicts(n_classes):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(n_classes)
+    x = rng.normal(size=(1500, 8))
+    x[rng.random(x.shape) < 0.25] = np.nan  # missing values take the side the fitted split chose
+    score = np.nan_to_num(x[:, 0]) + np.where(np.isnan(x[:, 1]), 1.0, 0.0) - np.nan_to_num(x[:, 2]) ** 2
+    y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    model = HistGradientBoostingClassifier(max_iter=60, random_state=0).fit(x, y)
+    trees = export_trees(model)
+    assert set(trees) == set(TREE_ARRAYS) and trees["roots"].shape == (60, 1 if n_classes == 2 else n_classes)
+    test = rng.normal(size=(700, 8))
+    test[rng.random(test.shape) < 0.3] = np.nan
+    np.testing.assert_allclose(predict_trees(trees, test), model.predict_proba(test), rtol=0, atol=1e-12)
+
+
+def test_export_needs_a_fitted_model():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    with pytest.raises(ModelError, match="not a fitted"):
+        export_trees(HistGradientBoostingClassifier())
+
+
+def _simulated(n_records: int, seed: int):
+    from ecgscope.datasets.rhythm import RhythmSet
+    from ecgscope.synthesis import simulate
+
+    signals, labels = [], []
+    for i in range(n_records):
+        af = i % 2 == 1
+        rec = simulate(duration=30, fs=100, leads=["II"], af_episodes=[(0, 30)] if af else (), seed=seed + i)
+        signals.append(rec.signal)
+        labels.append("A" if af else "N")
+    ids = [f"s{seed}-{i}" for i in range(n_records)]
+    return RhythmSet(signals, 100.0, labels, ids, ids, "simulated", ("II",))
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    from ecgscope.models.rhythm import create_rhythm_estimator
+
+    est = create_rhythm_estimator("gbm-windows", fs=100.0, window_s=5.0, hop_s=5.0, hrv_context_s=20.0,
+                                  max_iter=30, min_samples_leaf=5, val_fraction=0.25)
+    est.fit(_simulated(16, 100))
+    return est, est.save(tmp_path_factory.mktemp("gbm") / "gbm-windows")
+
+
+def test_fit_predict_save_load(fitted):
+    from ecgscope.models.rhythm import create_rhythm_estimator
+    from ecgscope.models.rhythm.checkpoint import load_rhythm_estimator, read_rhythm_card
+
+    est, folder = fitted
+    test = _simulated(6, 500)
+    p = est.predict_proba(test)
+    assert p.shape == (6, 4) and np.allclose(p.sum(1), 1.0)
+    assert (np.asarray(est.classes_)[p.argmax(1)] == test.labels).all()
+    assert est.fit_info_["trees"] == 30 and est.temperature_ > 0  # two classes seen: one tree per iteration
+    assert p[:, 2:].max() < 1e-9  # O and ~ were never seen in training
+    card = read_rhythm_card(folder)
+    assert card["estimator"] == "gbm-windows" and card["hrv"]["summary"] == "ecgscope.features.rhythm_summary"
+    assert len(card["hrv"]["features"]) == est.net_.n_features
+    np.testing.assert_array_equal(load_rhythm_estimator(folder).predict_proba(test), p)
+    again = create_rhythm_estimator("gbm-windows", **est.options).fit(_simulated(16, 100))
+    np.testing.assert_array_equal(again.predict_proba(test), p)
+
+
+def test_columns_never_measured_in_training_are_left_out(fitted):
+    est, _ = fitted
+    features = est.net_.feature[est.net_.leaf == 0].numpy()
+    table = est._table(_simulated(2, 700))
+    unmeasured = np.flatnonzero(~table.hrv_mask.any(0))
+    assert unmeasured.size and not np.isin(features, unmeasured).any()  # e.g. LF power of a 5-s window
+    assert features.max() < table.hrv.shape[1]
+
+
+def test_classify_rhythm_finds_the_af_windows(fitted):
+    from ecgscope.analysis.rhythm import classify_rhythm
+    from ecgscope.synthesis import simulate
+
+    _, folder = fitted
+    record = simulate(duration=90, fs=250.0, leads=["V1", "II"], af_episodes=[(30, 60)], seed=7)
+    res = classify_rhythm(record, folder)
+    frame = res.windows()
+    assert res.lead == "II" and len(frame) == 18
+    inside = (frame["start_s"] >= 30) & (frame["end_s"] <= 60)
+    outside = (frame["end_s"] <= 25) | (frame["start_s"] >= 65)
+    assert (frame.loc[inside, "p_A"] > 0.5).mean() >= 0.8
+    assert (frame.loc[outside, "p_A"] < 0.5).mean() >= 0.8
