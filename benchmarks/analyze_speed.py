@@ -53,12 +53,13 @@ def main() -> None:
     ap.add_argument("--only", choices=sorted(TARGETS), default=None)
     ap.add_argument("--out", default="benchmarks/results/analyze_speed.json")
     ap.add_argument("--rhythm-model", default=None, help="shipped name or checkpoint folder (default: the rule)")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the rhythm model's window features")
     args = ap.parse_args()
     detector = None
     if args.rhythm_model:
         from ecgscope.analysis.rhythm import ModelRhythmDetector
 
-        detector = ModelRhythmDetector(args.rhythm_model)
+        detector = ModelRhythmDetector(args.rhythm_model, workers=args.workers)
     base = simulate(duration=1800.0, fs=360.0, heart_rate=75, pvc_rate=0.03, apc_rate=0.02, couplets=3,
                     af_episodes=[(600.0, 900.0, 105.0)], noise=24.0, seed=7)
     model = _beat_model()
@@ -78,7 +79,7 @@ def main() -> None:
                      "peak_rss_mb": round(peak, 1), "rss_before_mb": round(rss0, 1),
                      "signal_mb": round(record.signal.nbytes / 2**20, 1)})
     result = {"benchmark": "analyze_speed", "ecgscope": __version__, "beat_model": model,
-              "rhythm_model": args.rhythm_model,
+              "rhythm_model": args.rhythm_model, "workers": args.workers,
               "python": platform.python_version(), "machine": platform.machine(),
               "cpu_count": __import__("os").cpu_count(), "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

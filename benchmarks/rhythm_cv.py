@@ -81,6 +81,8 @@ ABLATIONS = {
     "ramba-sigmoid": ("ramba", {"head": "sigmoid"}),
     # the HRV token reads the record-level rhythm summary (features.rhythm_summary) of the window and context
     "ramba-summary": ("ramba", {"hrv_summary": True}),
+    # the shipped trees with the iteration count chosen on the validation records (up to 1,500, every 50)
+    "gbm-windows-early-stopping": ("gbm-windows", {"early_stopping": True, "max_iter": 1500}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.

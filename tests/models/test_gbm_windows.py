@@ -98,3 +98,47 @@ def test_classify_rhythm_finds_the_af_windows(fitted):
     outside = (frame["end_s"] <= 25) | (frame["start_s"] >= 65)
     assert (frame.loc[inside, "p_A"] > 0.5).mean() >= 0.8
     assert (frame.loc[outside, "p_A"] < 0.5).mean() >= 0.8
+
+
+def test_early_stopping_keeps_the_best_validated_iteration_count():
+    from ecgscope.models.rhythm import create_rhythm_estimator
+
+    est = create_rhythm_estimator("gbm-windows", fs=100.0, window_s=5.0, hop_s=5.0, hrv_context_s=0.0,
+                                  max_iter=30, min_samples_leaf=5, val_fraction=0.25, early_stopping=True,
+                                  stop_every=10)
+    est.fit(_simulated(12, 200))
+    scores = est.fit_info_["val_scores"]
+    assert sorted(scores) == [10, 20, 30]
+    best = est.fit_info_["iterations"]
+    assert scores[best] == max(scores.values()) == est.fit_info_["val_challenge_f1"]
+    assert all(k >= best for k, v in scores.items() if v == scores[best])  # ties keep fewer trees
+    assert est.net_.roots.shape[0] == best
+
+
+def test_workers_change_nothing_but_the_processes(fitted, monkeypatch, tmp_path):
+    import ecgscope.models.rhythm.preprocess as pre
+    from ecgscope.analysis.rhythm import classify_rhythm
+    from ecgscope.cli import main
+    from ecgscope.io import write
+    from ecgscope.synthesis import simulate
+
+    _, folder = fitted
+    monkeypatch.setattr(pre, "PARALLEL_MIN_SPANS", 4)
+    pre.clear_memo()
+    record = simulate(duration=60, fs=250.0, leads=["II"], af_episodes=[(20, 40)], seed=11)
+    one = classify_rhythm(record, folder)
+    pre.clear_memo()
+    two = classify_rhythm(record, folder, workers=2)
+    np.testing.assert_array_equal(one.window_proba, two.window_proba)
+    from ecgscope.analysis.rhythm import load_rhythm_model
+
+    assert load_rhythm_model(folder).estimator.options["workers"] == 1  # restored after the call
+    record.annotations = {}
+    write(record, tmp_path / "r.hea")
+    outs = []
+    for extra in ([], ["--workers", "2"]):
+        pre.clear_memo()
+        out = tmp_path / f"r{len(extra)}.csv"
+        assert main(["rhythm", str(tmp_path / "r"), "-m", str(folder), "-o", str(out), *extra]) == 0
+        outs.append(out.read_text())
+    assert outs[0] == outs[1]

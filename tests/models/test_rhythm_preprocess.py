@@ -88,3 +88,17 @@ def test_summary_spec_reads_the_rhythm_summary_of_each_window_and_context():
     assert np.allclose(table.hrv[1, :n], np.nan_to_num(expected), rtol=1e-5, atol=1e-6)
     irr = SUMMARY_FEATURES.index("win_irr_max")
     assert table.hrv[0, irr] < table.hrv[2, irr]  # sinus window against an AF window
+
+
+def test_workers_give_the_same_window_table(monkeypatch):
+    import ecgscope.models.rhythm.preprocess as pre
+    from ecgscope.synthesis.simulator import simulate
+
+    monkeypatch.setattr(pre, "PARALLEL_MIN_SPANS", 4)  # a short record still goes to two processes
+    rec = simulate(duration=120.0, fs=100.0, leads=("II",), af_episodes=[(40.0, 80.0, 110.0)], seed=2)
+    spec = WindowSpec(fs=100.0, window_s=10.0, hop_s=10.0, hrv_summary=True, hrv_context_s=30.0)
+    one = window_table([rec.signal], 100.0, spec, memo=False)
+    two = window_table([rec.signal], 100.0, spec, memo=False, workers=2)
+    np.testing.assert_array_equal(one.hrv_mask, two.hrv_mask)
+    np.testing.assert_array_equal(one.hrv, two.hrv)
+    np.testing.assert_array_equal(one.x, two.x)

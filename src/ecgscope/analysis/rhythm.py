@@ -218,7 +218,7 @@ def _window_valid(starts: np.ndarray, ends: np.ndarray, fs: float, gaps: Optiona
     return (cum[hi] - cum[lo]) == 0
 
 
-def classify_rhythm(record, model: Any = "default", *, lead=None) -> RhythmResult:
+def classify_rhythm(record, model: Any = "default", *, lead=None, workers: int = 1) -> RhythmResult:
     """Rhythm of ``record``: record-level class probabilities and per-window probabilities.
 
     Args:
@@ -227,6 +227,10 @@ def classify_rhythm(record, model: Any = "default", *, lead=None) -> RhythmResul
             folder, a fitted window estimator or a :class:`RhythmModel`.
         lead: the lead to classify, by name or index (default lead II, which also
             finds ``MLII``, else the first lead).
+        workers: processes for the per-window features of a long record (the
+            same result; worth it from about half an hour of record with the shipped model).
+            The processes are spawned, so a script using it needs the usual
+            ``if __name__ == "__main__":`` guard.
 
     Returns:
         A :class:`RhythmResult`. Windows holding non-finite samples get NaN
@@ -254,7 +258,13 @@ def classify_rhythm(record, model: Any = "default", *, lead=None) -> RhythmResul
     signal, gaps = _fill_gaps(record.signal[rows], source)
     rid = str(record.metadata.record_id or "record")
     data = RhythmSet([signal], record.fs, ["?"], [rid], [rid], leads=[record.leads[i] for i in rows])
-    starts, proba = rm.estimator.predict_windows(data)[0]
+    options = rm.estimator.options
+    saved = options.get("workers", 1)
+    options["workers"] = int(workers)
+    try:
+        starts, proba = rm.estimator.predict_windows(data)[0]
+    finally:
+        options["workers"] = saved
     starts = np.asarray(starts, np.float64)
     ends = np.minimum(starts + spec.window_s, record.duration)
     valid = _window_valid(starts, ends, record.fs, gaps)
@@ -375,10 +385,13 @@ class ModelRhythmDetector:
        is its mean model P(AF); its evidence holds ``p_af_model``,
        ``n_windows`` and the measured ``irregular_fraction``. The readable rest
        is sinus (confidence: mean 1 - P(AF)), or undetermined with fewer than 4 beats.
+
+    ``workers`` > 1 computes the window features of long records in that many
+    processes (:func:`classify_rhythm`); the result is the same.
     """
 
     def __init__(self, model: Any = "default", *, threshold: float = AF_THRESHOLD, lead=None,
-                 params: RuleParams = RuleParams()) -> None:
+                 params: RuleParams = RuleParams(), workers: int = 1) -> None:
         self.model = load_rhythm_model(model)
         if self.model.af_class is None:
             raise ModelError(f"rhythm model {self.model.name!r} has no AF class (classes "
@@ -386,6 +399,7 @@ class ModelRhythmDetector:
         self.threshold = float(threshold)
         self.lead = lead
         self.params = params
+        self.workers = int(workers)
         self.__name__ = (f"rhythm model {self.model.name} (window P(AF) >= {self.threshold:g}) "
                          "+ RR-irregularity edges")
 
@@ -430,7 +444,7 @@ class ModelRhythmDetector:
     def __call__(self, record: Record, beats: np.ndarray, labels: np.ndarray,
                  interval_ok: np.ndarray) -> list[RhythmEpisode]:
         """AF and sinus episodes of ``record`` from its beats and the model's windows."""
-        result = classify_rhythm(record, self.model, lead=self.lead)
+        result = classify_rhythm(record, self.model, lead=self.lead, workers=self.workers)
         valid = result.window_valid
         starts, ends = result.window_start_s[valid], result.window_end_s[valid]
         p_af = result.window_proba[valid, result.classes.index(self.model.af_class)]

@@ -41,14 +41,14 @@ TEST_KINDS = ("mitdb", "ludb")
 
 
 # --------------------------------------------------------------------------- ecgscope rhythm
-def rhythm_file(path: Path, model, lead: str | None, format: str | None, hints: dict):
+def rhythm_file(path: Path, model, lead: str | None, format: str | None, hints: dict, workers: int = 1):
     """``(record name, RhythmResult)`` of one file."""
     from ..analysis.rhythm import classify_rhythm
 
     record, _ = load(path, format, **hints)
     if lead is not None and lead.lstrip("-").isdigit():
         lead = int(lead)
-    return str(record.metadata.record_id or path.stem), classify_rhythm(record, model, lead=lead)
+    return str(record.metadata.record_id or path.stem), classify_rhythm(record, model, lead=lead, workers=workers)
 
 
 def write_rhythm_csv(results: list, path: Path, windows: bool) -> None:
@@ -106,6 +106,8 @@ def _rhythm_command(
     format: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     fs: Optional[float] = typer.Option(None, "--fs", help=FS_HELP),
     units: Optional[str] = typer.Option(None, "--units", help=UNITS_HELP),
+    workers: int = typer.Option(1, "--workers", "-j", min=1,
+                                help="Processes for the window features of long records (same results)."),
 ) -> None:
     """Classify the rhythm (CinC 2017 N, A = AF, O, ~ = noisy) of a record or a folder of records."""
     from ..analysis.rhythm import load_rhythm_model
@@ -115,7 +117,7 @@ def _rhythm_command(
                           fix="give a .csv or .json file")
     rhythm_model = load_rhythm_model(model)  # a bad --model fails before any record is read
     hints = read_hints(fs, units)
-    results = for_each_record(source, lambda f: rhythm_file(f, rhythm_model, lead, format, hints),
+    results = for_each_record(source, lambda f: rhythm_file(f, rhythm_model, lead, format, hints, workers),
                               "classifying")
     _print_results(results, rhythm_model)
     if output is not None:

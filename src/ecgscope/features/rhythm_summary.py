@@ -92,13 +92,12 @@ def _extremes(r: np.ndarray, fs: float) -> list[float]:
 
 
 def _intervals(x: np.ndarray, r: np.ndarray, fs: float) -> list[float]:
-    from ..signal.delineation import intervals
+    from ..signal.delineation import beat_intervals, delineate
 
     if r.size < 3:
         return [np.nan] * 8
-    beats = intervals(x, fs, r).beats
-    pr = beats["PR"].to_numpy()
-    qrs = beats["QRS"].to_numpy()
+    beats = beat_intervals(delineate(x, fs, r))
+    pr, qrs = beats["PR"], beats["QRS"]
 
     def med(v):
         return float(np.nanmedian(v)) if np.isfinite(v).any() else np.nan
@@ -107,8 +106,8 @@ def _intervals(x: np.ndarray, r: np.ndarray, fs: float) -> list[float]:
         v = v[np.isfinite(v)]
         return float(np.subtract(*np.percentile(v, [75, 25]))) if v.size >= 2 else np.nan
 
-    return [float(np.isfinite(pr).mean()), med(pr), iqr(pr), med(beats["P"].to_numpy()), med(qrs), iqr(qrs),
-            med(beats["QT"].to_numpy()), med(beats["QTc_Bazett"].to_numpy())]
+    return [float(np.isfinite(pr).mean()), med(pr), iqr(pr), med(beats["P"]), med(qrs), iqr(qrs), med(beats["QT"]),
+            med(beats["QTc_Bazett"])]
 
 
 def _segments(x: np.ndarray, r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:

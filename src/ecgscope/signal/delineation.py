@@ -31,7 +31,7 @@ from ._delineation.lead import lead_points, rr_context, template_points
 from ._delineation.waves import FS, PARAMS, Params
 from ._inputs import as_fs, as_positions, as_signal
 
-__all__ = ["delineate", "intervals", "Delineation", "Intervals", "POINTS", "DELINEATION_METHODS"]
+__all__ = ["delineate", "intervals", "beat_intervals", "Delineation", "Intervals", "POINTS", "DELINEATION_METHODS"]
 
 #: Fiducial points, in time order within a beat.
 POINTS = ("p_onset", "p_peak", "p_offset", "qrs_onset", "qrs_offset", "t_onset", "t_peak", "t_offset")
@@ -182,6 +182,20 @@ def global_points(d: Delineation, lead_quantile: float = 0.25) -> dict[str, np.n
     return out
 
 
+def beat_intervals(d: Delineation, lead_quantile: float = 0.25) -> dict[str, np.ndarray]:
+    """Per beat, in ms (NaN where a point is absent): ``RR`` (preceding), ``PR``, ``P``, ``QRS``, ``QT``,
+    ``QTc_Bazett``, ``QTc_Fridericia``; leads combined by :func:`global_points`."""
+    g = global_points(d, lead_quantile)
+    to_ms = 1000.0 / d.fs
+    rr = np.concatenate([[np.nan], np.diff(d.rpeaks) * to_ms])[: d.n_beats]
+    with np.errstate(invalid="ignore"):
+        out = {"RR": rr, "PR": (g["qrs_onset"] - g["p_onset"]) * to_ms, "P": (g["p_offset"] - g["p_onset"]) * to_ms,
+               "QRS": (g["qrs_offset"] - g["qrs_onset"]) * to_ms, "QT": (g["t_offset"] - g["qrs_onset"]) * to_ms}
+        out["QTc_Bazett"] = np.asarray(qtc(out["QT"], rr, "bazett"), np.float64)
+        out["QTc_Fridericia"] = np.asarray(qtc(out["QT"], rr, "fridericia"), np.float64)
+    return out
+
+
 def intervals(source, fs: float | None = None, rpeaks=None, *, lead_quantile: float = 0.25,
               method: str = "ecgscope") -> Intervals:
     """PR, QRS, QT and QTc (Bazett ``QT/sqrt(RR)``, Fridericia ``QT/RR^(1/3)``, RR in s) in ms.
@@ -192,20 +206,7 @@ def intervals(source, fs: float | None = None, rpeaks=None, *, lead_quantile: fl
     summary holds the medians over beats, and QTc from the median QT and median RR.
     """
     d = source if isinstance(source, Delineation) else delineate(source, fs, rpeaks, method=method)
-    g = global_points(d, lead_quantile)
-    to_ms = 1000.0 / d.fs
-    rr = np.concatenate([[np.nan], np.diff(d.rpeaks) * to_ms])[: d.n_beats]
-    with np.errstate(invalid="ignore"):
-        beats = pd.DataFrame({
-            "rpeak": d.rpeaks,
-            "RR": rr,
-            "PR": (g["qrs_onset"] - g["p_onset"]) * to_ms,
-            "P": (g["p_offset"] - g["p_onset"]) * to_ms,
-            "QRS": (g["qrs_offset"] - g["qrs_onset"]) * to_ms,
-            "QT": (g["t_offset"] - g["qrs_onset"]) * to_ms,
-        })
-        beats["QTc_Bazett"] = qtc(beats["QT"].to_numpy(), rr, "bazett")
-        beats["QTc_Fridericia"] = qtc(beats["QT"].to_numpy(), rr, "fridericia")
+    beats = pd.DataFrame({"rpeak": d.rpeaks, **beat_intervals(d, lead_quantile)})
     summary = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

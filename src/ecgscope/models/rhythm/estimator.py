@@ -40,7 +40,7 @@ __all__ = ["COMMON_DEFAULTS", "WindowRhythmEstimator", "challenge_f1"]
 #: Options every window estimator takes (plus :class:`RhythmTrainConfig`'s fields).
 COMMON_DEFAULTS: dict[str, Any] = {
     "fs": 100.0, "window_s": 10.0, "hop_s": 10.0, "bandpass": (0.5, 40.0),
-    "pooling": "power", "q": 3.0, "head": "softmax", "predict_batch": 256, "calibration": "temperature",
+    "pooling": "power", "q": 3.0, "head": "softmax", "predict_batch": 256, "workers": 1, "calibration": "temperature",
     **RhythmTrainConfig().to_dict(),
 }
 
@@ -135,7 +135,7 @@ class WindowRhythmEstimator:
         config = RhythmTrainConfig.from_options({**o, "progress": progress})
         y_rec = self._encode(train.labels)
         tr_idx, val_idx = split_validation(train.labels, train.patients, float(o["val_fraction"]), int(o["seed"]))
-        table = window_table(train.signals, train.fs, self.spec, progress=progress)
+        table = window_table(train.signals, train.fs, self.spec, progress=progress, workers=int(o["workers"]))
         t_prep = time.perf_counter() - t0
         fit_table, val_table = table.select_records(tr_idx), table.select_records(val_idx)
         torch.manual_seed(int(o["seed"]))
@@ -209,7 +209,7 @@ class WindowRhythmEstimator:
         net = self._check_fitted()
         if len(data) == 0:
             raise ConfigError("the RhythmSet is empty", fix="pass at least one record")
-        table = window_table(data.signals, data.fs, self.spec)
+        table = window_table(data.signals, data.fs, self.spec, workers=int(self.options.get("workers", 1)))
         expected = getattr(net, "in_leads", table.x.shape[1])
         if table.x.shape[1] != expected:
             from ...errors import LeadCountError

@@ -75,12 +75,15 @@ class GBMWindows(WindowRhythmEstimator):
 
     Options (besides :data:`.estimator.COMMON_DEFAULTS`, of which the gradient-descent ones are unused):
     ``hrv_context_s`` (context seconds, 0: the window only), and the trees' ``max_iter``,
-    ``learning_rate``, ``max_leaf_nodes``, ``min_samples_leaf``, ``l2_regularization``.
+    ``learning_rate``, ``max_leaf_nodes``, ``min_samples_leaf``, ``l2_regularization``; ``early_stopping``
+    keeps the first ``k`` iterations (``k`` a multiple of ``stop_every`` up to ``max_iter``) with the best
+    challenge F1 on the validation records (ties: fewer trees).
     """
 
     extra_defaults: ClassVar[dict[str, Any]] = {"hrv_context_s": 60.0, "max_iter": 400, "learning_rate": 0.05,
                                                 "max_leaf_nodes": 31, "min_samples_leaf": 20,
-                                                "l2_regularization": 0.0}
+                                                "l2_regularization": 0.0, "early_stopping": False,
+                                                "stop_every": 50}
 
     def _hrv_spec(self) -> dict[str, Any]:
         return {"hrv": True, "hrv_summary": True, "hrv_context_s": float(self.options["hrv_context_s"] or 0.0)}
@@ -105,11 +108,20 @@ class GBMWindows(WindowRhythmEstimator):
         inputs = self._inputs(net, table)
         keep = np.flatnonzero(inputs["hrv_mask"].any(0))  # a feature never measured in training carries nothing
         model.fit(np.where(inputs["hrv_mask"], inputs["hrv"], np.nan)[:, keep], y_windows)
-        trees = export_trees(model)
-        trees["feature"] = keep[trees["feature"]]  # back to the columns of the full feature row
-        net.set_trees(trees)
-        score = None if validate is None else float(validate(net))
-        return net, {"val_challenge_f1": score, "trees": int(net.roots.numel()), "nodes": int(net.leaf.numel())}
+        def trees_after(n_iter: int | None) -> TreeNet:
+            trees = export_trees(model, n_iter)
+            trees["feature"] = keep[trees["feature"]]  # back to the columns of the full feature row
+            return TreeNet(**net.model_kwargs).set_trees(trees)
+
+        n_iter, scores = None, {}
+        if o["early_stopping"] and validate is not None:  # the iteration count with the best validation score
+            step = max(1, int(o["stop_every"]))
+            scores = {k: float(validate(trees_after(k))) for k in range(step, int(o["max_iter"]) + 1, step)}
+            n_iter = max(scores, key=lambda k: (scores[k], -k))
+        net = trees_after(n_iter)
+        score = scores[n_iter] if n_iter else (None if validate is None else float(validate(net)))
+        return net, {"val_challenge_f1": score, "trees": int(net.roots.numel()), "nodes": int(net.leaf.numel()),
+                     "iterations": int(net.roots.shape[0]), "val_scores": scores}
 
     def card_extra(self) -> dict:
         extra = super().card_extra()

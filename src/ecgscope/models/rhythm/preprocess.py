@@ -25,7 +25,7 @@ from ...errors import ConfigError
 from ._memo import ArrayMemo
 from .windows import cut_windows, standardise_windows
 
-__all__ = ["WindowSpec", "WindowTable", "clear_memo", "context_spans", "window_table"]
+__all__ = ["PARALLEL_MIN_SPANS", "WindowSpec", "WindowTable", "clear_memo", "context_spans", "window_table"]
 
 _MEMO = ArrayMemo(200_000)  # records; a CinC 2017 run holds ~6.4k
 
@@ -161,6 +161,28 @@ def _hrv_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray,
     return values, masks
 
 
+#: Fewer spans than this per worker are computed in this process (a worker process costs about a second).
+PARALLEL_MIN_SPANS = 64
+
+
+def _span_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray, spec: WindowSpec,
+               workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_hrv_rows`, split over ``workers`` processes when there are enough spans (same result)."""
+    workers = min(int(workers), len(spans) // PARALLEL_MIN_SPANS)
+    if workers <= 1:
+        return _hrv_rows(x, rpeaks, spans, spec)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = []
+    for part in np.array_split(np.arange(len(spans)), 4 * workers):  # each job gets only its stretch of x
+        lo, hi = int(spans[part, 0].min()), int(spans[part, 1].max())
+        jobs.append((x[:, lo:hi], rpeaks[(rpeaks >= lo) & (rpeaks < hi)] - lo, spans[part] - lo, spec))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = list(pool.map(_hrv_rows, *zip(*jobs)))
+    return np.concatenate([v for v, _ in done]), np.concatenate([m for _, m in done])
+
+
 def context_spans(starts: np.ndarray, n_samples: int, spec: WindowSpec) -> np.ndarray:
     """``(n, 2)`` sample spans of ``spec.hrv_context_s`` centred on each window, shifted to lie inside the record
     (the whole record when it is shorter)."""
@@ -171,19 +193,25 @@ def context_spans(starts: np.ndarray, n_samples: int, spec: WindowSpec) -> np.nd
 
 
 def _window_hrv(x: np.ndarray, rpeaks: np.ndarray, starts: np.ndarray,
-                spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
+                spec: WindowSpec, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Per-window HRV vectors (and, with ``hrv_context_s``, context ones) of the conditioned record ``x``."""
     starts = np.asarray(starts, np.int64)
-    values, masks = _hrv_rows(x, rpeaks, np.stack([starts, starts + spec.window], 1), spec)
+    spans = np.stack([starts, starts + spec.window], 1)
+    context = None
     if spec.hrv_context_s > 0:  # windows of a record shorter than the context share one span: compute it once
-        spans, which = np.unique(context_spans(starts, x.shape[-1], spec), axis=0, return_inverse=True)
-        cv, cm = _hrv_rows(x, rpeaks, spans, spec)
+        context, which = np.unique(context_spans(starts, x.shape[-1], spec), axis=0, return_inverse=True)
+        spans = np.concatenate([spans, context])
+    values, masks = _span_rows(x, rpeaks, spans, spec, workers)
+    if context is not None:
+        n = starts.size
+        values, cv = values[:n], values[n:]
+        masks, cm = masks[:n], masks[n:]
         which = np.asarray(which).reshape(-1)
         values, masks = np.concatenate([values, cv[which]], 1), np.concatenate([masks, cm[which]], 1)
     return values, masks
 
 
-def _one_record(signal: np.ndarray, fs: float, spec: WindowSpec) -> tuple:
+def _one_record(signal: np.ndarray, fs: float, spec: WindowSpec, workers: int = 1) -> tuple:
     x = condition(signal, fs, spec)
     windows, starts = cut_windows(x, spec.window, spec.hop)
     if spec.hrv:
@@ -193,15 +221,20 @@ def _one_record(signal: np.ndarray, fs: float, spec: WindowSpec) -> tuple:
             rpeaks = find_rpeaks(x, spec.fs, nan_policy="mask")
         except Exception:  # noqa: BLE001 - a record the detector cannot handle has no beats, not a crash
             rpeaks = np.zeros(0, np.int64)
-        hrv, mask = _window_hrv(x, np.asarray(rpeaks, np.int64), starts, spec)
+        hrv, mask = _window_hrv(x, np.asarray(rpeaks, np.int64), starts, spec, workers)
     else:
         hrv = np.zeros((starts.size, 0), np.float32)
         mask = np.zeros((starts.size, 0), bool)
     return standardise_windows(windows), hrv, mask, starts / spec.fs
 
 
-def window_table(signals, fs: float, spec: WindowSpec, *, progress: bool = False, memo: bool = True) -> WindowTable:
-    """Windows, HRV vectors and record indices of ``signals`` (``(leads, n)`` arrays at ``fs``)."""
+def window_table(signals, fs: float, spec: WindowSpec, *, progress: bool = False, memo: bool = True,
+                 workers: int = 1) -> WindowTable:
+    """Windows, HRV vectors and record indices of ``signals`` (``(leads, n)`` arrays at ``fs``).
+
+    ``workers`` > 1 computes a long record's per-span vectors in that many processes (the same values;
+    records with fewer than :data:`PARALLEL_MIN_SPANS` spans per worker stay in this process).
+    """
     parts = []
     items = list(signals)
     iterator = items
@@ -212,9 +245,9 @@ def window_table(signals, fs: float, spec: WindowSpec, *, progress: bool = False
     for signal in iterator:
         signal = np.atleast_2d(np.asarray(signal, dtype=np.float32))
         if memo:
-            parts.append(_MEMO.get(signal, (float(fs), spec), lambda: _one_record(signal, fs, spec)))
+            parts.append(_MEMO.get(signal, (float(fs), spec), lambda: _one_record(signal, fs, spec, workers)))
         else:
-            parts.append(_one_record(signal, fs, spec))
+            parts.append(_one_record(signal, fs, spec, workers))
     if not parts:
         raise ConfigError("no records to cut into windows", fix="pass a non-empty RhythmSet")
     leads = {p[0].shape[1] for p in parts}

@@ -21,17 +21,18 @@ __all__ = ["TREE_ARRAYS", "export_trees", "predict_trees"]
 TREE_ARRAYS = ("feature", "threshold", "nan_left", "left", "right", "leaf", "value", "roots", "baseline", "classes")
 
 
-def export_trees(model) -> dict[str, np.ndarray]:
+def export_trees(model, n_iter: int | None = None) -> dict[str, np.ndarray]:
     """The trees of a fitted ``HistGradientBoostingClassifier`` as :data:`TREE_ARRAYS`.
 
     Node indices are global (over all trees); ``roots`` is ``(n_iter, K)`` (``K``
     = 1 for two classes, else the number of classes), ``baseline`` ``(K,)``.
+    ``n_iter`` keeps the first boosting iterations only (what the model predicted after them).
     """
     predictors = getattr(model, "_predictors", None)
     if predictors is None:
         raise ModelError("the model is not a fitted HistGradientBoostingClassifier", fix="fit it first")
     nodes, roots, offset = [], [], 0
-    for iteration in predictors:
+    for iteration in predictors[:n_iter]:
         row = []
         for tree in iteration:
             n = tree.nodes
