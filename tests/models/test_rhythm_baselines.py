@@ -75,3 +75,17 @@ def test_bad_training_labels():
     bad = RhythmSet(data.signals, data.fs, ["AF"] * len(data), data.records, data.patients)
     with pytest.raises(ModelError, match="not among"):
         create_rhythm_estimator("gbm-rr").fit(bad)
+
+
+def test_tree_class_weights_shift_probability_to_the_rare_class():
+    train = _toy()
+    keep = np.r_[np.flatnonzero(train.labels != "A"), np.flatnonzero(train.labels == "A")[:2]]  # A is rare
+    train = train.subset(np.isin(np.arange(len(train)), keep))
+    test = _toy(2, seed=3, prefix="S")
+    plain = create_rhythm_estimator("gbm-summary", min_samples_leaf=2, max_iter=50).fit(train)
+    weighted = create_rhythm_estimator("gbm-summary", min_samples_leaf=2, max_iter=50,
+                                       class_weights="balanced").fit(train)
+    a = RHYTHM_CLASSES.index("A")
+    assert weighted.predict_proba(test)[:, a].mean() > plain.predict_proba(test)[:, a].mean()
+    with pytest.raises(ModelError, match="class_weights"):
+        create_rhythm_estimator("gbm-summary", class_weights="bogus")

@@ -103,8 +103,12 @@ class _SklearnRhythm:
         x = self._features(train, progress)
         y = np.array([self.classes_.index(c) for c in labels])
         self.columns_ = np.flatnonzero(~np.isnan(x).all(0))  # a feature never measured in training carries nothing
-        self.model_ = self._make_model().fit(x[:, self.columns_], y)
+        self.model_ = self._make_model().fit(x[:, self.columns_], y, **self._fit_kwargs(y))
         return self
+
+    def _fit_kwargs(self, y: np.ndarray) -> dict:
+        """Extra keywords of the model's ``fit`` (e.g. ``sample_weight``); none by default."""
+        return {}
 
     def predict_proba(self, data) -> np.ndarray:
         """Record-level probabilities ``(n, 4)`` in :data:`RHYTHM_CLASSES` order."""
@@ -122,10 +126,18 @@ class GBMRR(_SklearnRhythm):
     """Gradient-boosted trees on the eight RR-interval statistics of the whole record."""
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
-                 min_samples_leaf: int = 20, random_state: int = 0) -> None:
+                 min_samples_leaf: int = 20, random_state: int = 0, class_weights: str = "none") -> None:
         self.max_iter, self.learning_rate = int(max_iter), float(learning_rate)
         self.max_leaf_nodes, self.min_samples_leaf = int(max_leaf_nodes), int(min_samples_leaf)
-        self.random_state = int(random_state)
+        self.random_state, self.class_weights = int(random_state), str(class_weights)
+        if self.class_weights not in ("none", "sqrt", "balanced"):
+            raise ModelError(f"class_weights={class_weights!r} is not supported", fix="use none, sqrt or balanced")
+
+    def _fit_kwargs(self, y):
+        """Per-record weights of their class (:func:`~ecgscope.training.losses.class_weights`: none, sqrt, balanced)."""
+        from ...training.losses import class_weights
+
+        return {"sample_weight": class_weights(y, len(self.classes_), self.class_weights)[y]}
 
     def _features(self, data, progress):
         return record_features(data, "rr", progress)
@@ -144,8 +156,8 @@ class GBMSummary(GBMRR):
     """Gradient-boosted trees on the record's rhythm summary: rhythm, morphology, atrial activity, quality."""
 
     def __init__(self, max_iter: int = 400, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
-                 min_samples_leaf: int = 20, random_state: int = 0) -> None:
-        super().__init__(max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, random_state)
+                 min_samples_leaf: int = 20, random_state: int = 0, class_weights: str = "none") -> None:
+        super().__init__(max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, random_state, class_weights)
 
     def _features(self, data, progress):
         return record_features(data, "summary", progress)

@@ -73,7 +73,8 @@ class TreeNet(nn.Module):
 class GBMWindows(WindowRhythmEstimator):
     """Gradient-boosted trees on window + context rhythm summaries, power-pooled per record.
 
-    Options (besides :data:`.estimator.COMMON_DEFAULTS`, of which the gradient-descent ones are unused):
+    Options (besides :data:`.estimator.COMMON_DEFAULTS`, of which the network-training ones, ``epochs`` to
+    ``class_weights``, are unused: the trees are unweighted):
     ``hrv_context_s`` (context seconds, 0: the window only), and the trees' ``max_iter``,
     ``learning_rate``, ``max_leaf_nodes``, ``min_samples_leaf``, ``l2_regularization``; ``early_stopping``
     keeps the first ``k`` iterations (``k`` a multiple of ``stop_every`` up to ``max_iter``) with the best
