@@ -6,7 +6,9 @@ Each sub-folder here is a checkpoint written by ``ecgscope train`` (weights in
 ``log.csv``), or an ensemble of such folders (:mod:`ecgscope.models.ensemble`).
 ``"default"`` names ``beats-default``: the AAMI beat classifier trained on all
 of MIT-BIH DS1, an ensemble of a TransNet and a feature MLP (see
-``docs/beat_classification.md``).
+``docs/beat_classification.md``). Rhythm checkpoints (``docs/rhythm.md``):
+``rhythm-default`` (alias ``"rhythm"``, gradient-boosted trees on window
+rhythm summaries) and ``rhythm-ramba`` (ECG-RAMBA), both trained on the shared CinC 2017 records.
 """
 
 from __future__ import annotations
