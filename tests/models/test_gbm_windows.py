@@ -142,3 +142,19 @@ def test_workers_change_nothing_but_the_processes(fitted, monkeypatch, tmp_path)
         assert main(["rhythm", str(tmp_path / "r"), "-m", str(folder), "-o", str(out), *extra]) == 0
         outs.append(out.read_text())
     assert outs[0] == outs[1]
+
+
+def test_a_checkpoint_from_another_summary_is_refused(fitted, tmp_path):
+    import json
+    import shutil
+
+    from ecgscope.models.rhythm.checkpoint import load_rhythm_estimator
+
+    _, folder = fitted
+    copy = tmp_path / "renamed"
+    shutil.copytree(folder, copy)
+    card = json.loads((copy / "card.json").read_text())
+    card["hrv"]["features"][0] = "some_older_feature"
+    (copy / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="retrain"):
+        load_rhythm_estimator(copy).predict_proba(_simulated(2, 900))

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...errors import ModelError
 from . import register_rhythm_estimator
 from .estimator import WindowRhythmEstimator
 from .preprocess import WindowTable
@@ -96,6 +97,12 @@ class GBMWindows(WindowRhythmEstimator):
         return TreeNet(**kwargs)
 
     def _inputs(self, net: nn.Module, table: WindowTable) -> dict[str, np.ndarray]:
+        names = list(self.spec.hrv_names)
+        trained = (getattr(self, "card_", None) or {}).get("hrv", {}).get("features", names)
+        if table.hrv.shape[1] != net.n_features or trained != names:
+            raise ModelError(f"the trees were fitted on {net.n_features} summary values ({len(trained)} named in "
+                             f"the card) but this ecgscope computes {table.hrv.shape[1]}",
+                             fix="use the ecgscope version named in the card, or retrain the model")
         return {"hrv": np.nan_to_num(table.hrv.astype(np.float32)), "hrv_mask": table.hrv_mask}
 
     def _train_net(self, net, table, y_windows, config, validate, out_dir):
