@@ -44,3 +44,19 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert main(["analyze", str(tmp_path), "-o", str(tmp_path / "o"), "--format", "docx"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "unknown report format" in err
+
+
+def test_rhythm_model_workers_give_the_same_report(folder, tmp_path, monkeypatch):
+    import ecgscope.models.rhythm.preprocess as pre
+
+    monkeypatch.setattr(pre, "PARALLEL_MIN_SPANS", 1)  # 20 s of record still goes to two processes
+    episodes = []
+    for workers in ("1", "2"):
+        pre.clear_memo()
+        out = tmp_path / workers
+        assert main(["analyze", str(folder / "r1"), "-o", str(out), "--format", "json", "--beat-model", "none",
+                     "--rhythm-model", "default", "--workers", workers]) == 0
+        data = json.loads((out / "r1.json").read_text())
+        assert data["provenance"]["models"]["rhythm"]["name"] == "rhythm-default"
+        episodes.append(data["rhythm"])
+    assert episodes[0] == episodes[1]

@@ -27,7 +27,7 @@ def model_option(value: str) -> Optional[str]:
 
 
 def analyze_file(path: Path, out_dir: Path, formats: list[str], *, beat_model: Optional[str] = "default",
-                 rhythm_model: Optional[str] = None, force: bool = False, format: Optional[str] = None,
+                 rhythm_model=None, force: bool = False, format: Optional[str] = None,
                  **hints) -> tuple[str, dict]:
     """Analyse one record file and write its reports; returns ``(status, paths)`` (status ``done``/``skipped``)."""
     from ..analysis.pipeline import analyze
@@ -59,6 +59,9 @@ def register(app: typer.Typer) -> None:
         format: Optional[str] = typer.Option(None, "--input-format", "-f", help=FORMAT_HELP),
         fs: Optional[float] = typer.Option(None, "--fs", help=FS_HELP),
         units: Optional[str] = typer.Option(None, "--units", help=UNITS_HELP),
+        workers: int = typer.Option(1, "--workers", "-j", min=1,
+                                    help="Processes for the rhythm model's window features (long records; "
+                                         "same results)."),
     ) -> None:
         """Analyse ECGs (beats, rhythm, ectopy, HRV, intervals) and write clinical reports."""
         from ..analysis.render import parse_formats
@@ -66,6 +69,10 @@ def register(app: typer.Typer) -> None:
         fmts = parse_formats(formats)
         model = model_option(beat_model)
         rhythm = model_option(rhythm_model)
+        if rhythm is not None and workers > 1:
+            from ..analysis.rhythm import ModelRhythmDetector
+
+            rhythm = ModelRhythmDetector(rhythm, workers=workers)
         hints = read_hints(fs, units)
         if not source.is_dir():
             status, paths = analyze_file(source, output, fmts, beat_model=model, rhythm_model=rhythm, force=force, format=format, **hints)

@@ -175,7 +175,7 @@ def _span_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray, spec: Windo
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = []
-    for part in np.array_split(np.arange(len(spans)), 4 * workers):  # each job gets only its stretch of x
+    for part in np.array_split(np.arange(len(spans)), min(4 * workers, len(spans))):  # each job: its stretch of x
         lo, hi = int(spans[part, 0].min()), int(spans[part, 1].max())
         jobs.append((x[:, lo:hi], rpeaks[(rpeaks >= lo) & (rpeaks < hi)] - lo, spans[part] - lo, spec))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
