@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ECGScopeError
+from ..signal.beats import _correlation
 from ..signal.filters import bandpass
 from .ectopy import ECTOPY_FEATURES, ectopy_vector
 from .hrv_stream import HRV_FEATURE_NAMES, RR_STAT_NAMES, hrv_vector, rr_statistics
@@ -138,9 +139,7 @@ def _template(x: np.ndarray, r: np.ndarray, fs: float) -> tuple[list[float], np.
 
     amps = [qrs_mv, float(tpl[offsets == 0][0]) / scale, peak(-0.25, -0.08), peak(0.15, 0.45),
             float(np.mean(tpl[(t >= 0.06) & (t <= 0.1)])) / scale]
-    c = seg - seg.mean(1, keepdims=True)
-    ct = tpl - tpl.mean()
-    corr = c @ ct / np.maximum(np.linalg.norm(c, axis=1) * np.linalg.norm(ct), 1e-12)
+    corr = _correlation(seg, tpl[None])
     corr_summary = [float(np.percentile(corr, 10)), float(np.subtract(*np.percentile(corr, [75, 25])))]
     return list(sampled) + amps + corr_summary, tpl, qrs_mv
 

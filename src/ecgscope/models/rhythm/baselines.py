@@ -137,6 +137,8 @@ class GBMRR(_SklearnRhythm):
         """Per-record weights of their class (:func:`~ecgscope.training.losses.class_weights`: none, sqrt, balanced)."""
         from ...training.losses import class_weights
 
+        if self.class_weights == "none":
+            return {}
         return {"sample_weight": class_weights(y, len(self.classes_), self.class_weights)[y]}
 
     def _features(self, data, progress):
