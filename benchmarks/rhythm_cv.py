@@ -83,6 +83,8 @@ ABLATIONS = {
     "ramba-summary": ("ramba", {"hrv_summary": True}),
     # the shipped trees with the iteration count chosen on the validation records (up to 1,500, every 50)
     "gbm-windows-early-stopping": ("gbm-windows", {"early_stopping": True, "max_iter": 1500}),
+    # the shipped trees on half-overlapping windows (twice the training windows; twice the inference cost)
+    "gbm-windows-hop5": ("gbm-windows", {"hop_s": 5.0}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.

@@ -85,3 +85,50 @@ def test_short_or_unmeasurable_spans_give_nan_not_errors(monkeypatch):
 
     values = dict(zip(SUMMARY_FEATURES, rhythm_summary(simulate(duration=20.0, fs=250.0, seed=1).signal, 250.0)))
     assert np.isnan(values["hrv_MeanHR"]) and np.isfinite(values["rr_mean_rr"]) and np.isfinite(values["int_qrs"])
+
+
+def _record_with_noise_burst():
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=90.0, fs=250.0, leads=("II",), af_episodes=[(60.0, 90.0, 110.0)], seed=5)
+    x = rec.signal[0].copy()
+    x[7500:10000] += np.random.default_rng(0).normal(0.0, 1.0, 2500)  # 30-40 s unreadable
+    return x
+
+
+def test_spans_of_a_record_share_its_delineation_and_quality_but_not_their_rhythm():
+    from ecgscope.features.rhythm_summary import record_parts, rhythm_summaries, span_summaries
+    from ecgscope.signal import find_rpeaks
+
+    x, fs = _record_with_noise_burst(), 250.0
+    r = find_rpeaks(x, fs)
+    spans = np.array([[0, 2500], [7500, 10000], [15000, 17500], [17500, 22500], [0, x.size]])
+    rows = rhythm_summaries(x, fs, spans, r, block_s=10.0)
+    assert rows.shape == (5, len(SUMMARY_FEATURES)) and rows.dtype == np.float32
+    v = [dict(zip(SUMMARY_FEATURES, row)) for row in rows]
+    # the whole record as one span, P waves judged over all its beats, is rhythm_summary
+    np.testing.assert_array_equal(rhythm_summaries(x, fs, None, r)[0], rhythm_summary(x, fs, r))
+    # values of the R peaks alone equal those of the span cut out on its own
+    for (lo, hi), row in zip(spans[:4], rows[:4]):
+        alone = dict(zip(SUMMARY_FEATURES, rhythm_summary(x[lo:hi], fs, r[(r >= lo) & (r < hi)] - lo)))
+        got = dict(zip(SUMMARY_FEATURES, row))
+        for name in ("rr_mean_rr", "hrv_RMSSD", "win_irr_max", "rr_max_s", "duration_s"):
+            assert got[name] == pytest.approx(alone[name], nan_ok=True), name
+    # quality: the noisy 30-40 s span scores low, the clean ones high; AF (60-90 s) has no P waves
+    assert v[0]["sq_score_mean"] > 0.9 and v[1]["sq_score_mean"] < 0.5
+    assert v[0]["int_p_share"] > 0.9 and v[2]["int_p_share"] < 0.3
+    assert v[3]["win_irr_max"] > 3 * v[0]["win_irr_max"]
+    # a span's summary only reads the record inside it: a crop gives the same rows
+    parts = record_parts(x, fs, r, block_s=10.0)
+    np.testing.assert_array_equal(span_summaries(parts.crop(7000, 23000), spans[1:4] - 7000), rows[1:4])
+
+
+def test_quality_windows_on_another_grid_are_read_by_their_centres():
+    from ecgscope.features.rhythm_summary import record_parts
+
+    parts = record_parts(_record_with_noise_burst(), 250.0, quality_step_s=5.0)
+    assert parts.centre.size == 17  # 10-s windows every 5 s over 90 s
+    inside = parts.quality(7500, 10000)  # windows centred at 30 and 35 s
+    assert inside[0] == pytest.approx(parts.score[[5, 6]].mean())
+    nearest = parts.quality(0, 500)  # a 2-s span: the window nearest its centre (centred at 5 s)
+    assert nearest[0] == pytest.approx(parts.score[0])

@@ -151,10 +151,15 @@ def test_a_checkpoint_from_another_summary_is_refused(fitted, tmp_path):
     from ecgscope.models.rhythm.checkpoint import load_rhythm_estimator
 
     _, folder = fitted
-    copy = tmp_path / "renamed"
-    shutil.copytree(folder, copy)
-    card = json.loads((copy / "card.json").read_text())
-    card["hrv"]["features"][0] = "some_older_feature"
-    (copy / "card.json").write_text(json.dumps(card))
-    with pytest.raises(ModelError, match="retrain"):
-        load_rhythm_estimator(copy).predict_proba(_simulated(2, 900))
+    assert load_rhythm_estimator(folder).predict_proba(_simulated(2, 900)).shape == (2, 4)
+    for change in ("renamed", "version 1"):
+        copy = tmp_path / change
+        shutil.copytree(folder, copy)
+        card = json.loads((copy / "card.json").read_text())
+        if change == "renamed":
+            card["hrv"]["features"][0] = "some_older_feature"
+        else:  # cards written before summary versions: each span summarised on its own
+            del card["hrv"]["summary_version"]
+        (copy / "card.json").write_text(json.dumps(card))
+        with pytest.raises(ModelError, match="retrain"):
+            load_rhythm_estimator(copy).predict_proba(_simulated(2, 900))

@@ -67,7 +67,7 @@ def test_windows_of_a_record_shorter_than_the_context_share_the_whole_record_hrv
 
 
 def test_summary_spec_reads_the_rhythm_summary_of_each_window_and_context():
-    from ecgscope.features.rhythm_summary import SUMMARY_FEATURES, rhythm_summary
+    from ecgscope.features.rhythm_summary import SUMMARY_FEATURES, rhythm_summaries
     from ecgscope.signal.rpeaks import find_rpeaks
     from ecgscope.synthesis.simulator import simulate
 
@@ -82,8 +82,7 @@ def test_summary_spec_reads_the_rhythm_summary_of_each_window_and_context():
     assert table.hrv.shape == (3, 2 * n)
     x = rec.signal.astype(np.float32)
     rpeaks = find_rpeaks(x, 100.0, nan_policy="mask")
-    inside = rpeaks[(rpeaks >= 1000) & (rpeaks < 2000)] - 1000
-    expected = rhythm_summary(x[:, 1000:2000], 100.0, inside)
+    expected = rhythm_summaries(x, 100.0, [[1000, 2000]], rpeaks, block_s=10.0, quality_step_s=10.0)[0]
     assert np.array_equal(table.hrv_mask[1, :n], np.isfinite(expected))
     assert np.allclose(table.hrv[1, :n], np.nan_to_num(expected), rtol=1e-5, atol=1e-6)
     irr = SUMMARY_FEATURES.index("win_irr_max")

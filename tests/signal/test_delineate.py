@@ -194,3 +194,19 @@ def test_lead_combination_is_nanquantile_over_present_leads(leads):
             warnings.simplefilter("ignore", RuntimeWarning)  # rows where no lead has the point
             expected = np.nanquantile(present, q, axis=1)
         np.testing.assert_array_equal(_combine_leads(points, q), expected)
+
+
+def test_time_blocks_keep_the_p_waves_of_sinus_stretches_in_a_record_of_mostly_af():
+    from ecgscope.signal import find_rpeaks
+    from ecgscope.signal.delineation import beat_intervals
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=90.0, fs=250.0, leads=("II",), af_episodes=[(30.0, 90.0, 110.0)], seed=5)
+    x, r = rec.signal[0], find_rpeaks(rec.signal[0], 250.0)
+    sinus = r < 30 * 250
+    whole = np.isfinite(beat_intervals(delineate(x, 250.0, r))["PR"])
+    blocks = np.isfinite(beat_intervals(delineate(x, 250.0, r, block_s=10.0))["PR"])
+    assert whole[sinus].mean() < 0.2  # two thirds of the beats are AF: P waves judged absent everywhere
+    assert blocks[sinus].mean() > 0.9 and blocks[~sinus].mean() < 0.3
+    with pytest.raises(SignalError, match="block_s"):
+        delineate(x, 250.0, r, block_s=0.0)

@@ -162,3 +162,36 @@ def test_time_indices_transform_as_expected(values, shift, scale):
     assert 0 <= base["pNN50"] <= base["pNN20"] <= 100
     if np.all((rr * scale > 251) & (rr * scale < 2499)):
         assert scaled["SDNN"] == pytest.approx(scale * base["SDNN"], rel=1e-6, abs=1e-6)
+
+
+def _tinn_brute_force(nn: np.ndarray) -> tuple[float, float]:
+    """(width, margin): the best triangle by trying every pair of feet, and how much worse the runner-up is."""
+    from ecgscope.signal._hrv.time_domain import HISTOGRAM_BIN_MS
+
+    counts, edges = np.histogram(nn, bins=np.arange(nn.min(), nn.max() + HISTOGRAM_BIN_MS, HISTOGRAM_BIN_MS))
+    centres = (edges[:-1] + edges[1:]) / 2
+    x, pos = int(np.argmax(counts)), np.arange(counts.size)
+    y = float(counts[x])
+    fits = []
+    for n in range(x + 1):
+        for m in range(x, counts.size):
+            rise = y if n == x else (pos - n) / (x - n) * y
+            fall = y if m == x else (m - pos) / (m - x) * y
+            tri = np.where((pos < n) | (pos > m), 0.0, np.where(pos <= x, rise, fall))
+            fits.append((float(((counts - tri) ** 2).sum()), centres[m] - centres[n]))
+    fits.sort()
+    return fits[0][1], fits[1][0] - fits[0][0]
+
+
+def test_tinn_is_the_least_squares_triangle_of_every_pair_of_feet():
+    from ecgscope.signal._hrv.time_domain import _tinn, HISTOGRAM_BIN_MS
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for n in range(20, 120, 4):
+        nn = np.r_[rng.normal(800, 40, n), rng.normal(1000, 30, n // 4)]
+        width, margin = _tinn_brute_force(nn)
+        if margin > 1e-6:  # a unique best triangle (ties may take either)
+            assert _tinn(nn, HISTOGRAM_BIN_MS) == pytest.approx(width)
+            checked += 1
+    assert checked >= 15

@@ -32,6 +32,9 @@ family                     features
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import ECGScopeError
@@ -40,8 +43,13 @@ from ..signal.filters import bandpass
 from .ectopy import ECTOPY_FEATURES, ectopy_vector
 from .hrv_stream import HRV_FEATURE_NAMES, RR_STAT_NAMES, hrv_vector, rr_statistics
 
-__all__ = ["SUMMARY_FEATURES", "TEMPLATE_FS", "TEMPLATE_S", "rhythm_summary"]
+__all__ = ["SUMMARY_FEATURES", "SUMMARY_VERSION", "TEMPLATE_FS", "TEMPLATE_S", "RecordParts", "record_parts", "rhythm_summaries",
+           "rhythm_summary", "span_summaries"]
 
+#: How spans of one record are summarised. 1: each span on its own (band-pass, delineation, quality);
+#: 2: those computed once on the record (:func:`record_parts`) and read per span. A model trained on one
+#: version's window values is not given the other's.
+SUMMARY_VERSION = 2
 #: Median-beat span around the R peak (s) and the rate it is reported at (Hz).
 TEMPLATE_S: tuple[float, float] = (-0.25, 0.5)
 TEMPLATE_FS = 40.0
@@ -92,13 +100,11 @@ def _extremes(r: np.ndarray, fs: float) -> list[float]:
     return [float(rr.max()), float(rr.min()), float(rr.max()) / med, float(rr.min()) / med]
 
 
-def _intervals(x: np.ndarray, r: np.ndarray, fs: float) -> list[float]:
-    from ..signal.delineation import beat_intervals, delineate
-
-    if r.size < 3:
+def _intervals(beats: dict[str, np.ndarray] | None, inside: np.ndarray) -> list[float]:
+    """Median and spread of the delineated intervals of the beats ``inside`` (a bool mask over the record's)."""
+    if beats is None or inside.sum() < 3:
         return [np.nan] * 8
-    beats = beat_intervals(delineate(x, fs, r))
-    pr, qrs = beats["PR"], beats["QRS"]
+    pr, qrs = beats["PR"][inside], beats["QRS"][inside]
 
     def med(v):
         return float(np.nanmedian(v)) if np.isfinite(v).any() else np.nan
@@ -107,8 +113,8 @@ def _intervals(x: np.ndarray, r: np.ndarray, fs: float) -> list[float]:
         v = v[np.isfinite(v)]
         return float(np.subtract(*np.percentile(v, [75, 25]))) if v.size >= 2 else np.nan
 
-    return [float(np.isfinite(pr).mean()), med(pr), iqr(pr), med(beats["P"]), med(qrs), iqr(qrs), med(beats["QT"]),
-            med(beats["QTc_Bazett"])]
+    return [float(np.isfinite(pr).mean()), med(pr), iqr(pr), med(beats["P"][inside]), med(qrs), iqr(qrs),
+            med(beats["QT"][inside]), med(beats["QTc_Bazett"][inside])]
 
 
 def _segments(x: np.ndarray, r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -146,22 +152,25 @@ def _template(x: np.ndarray, r: np.ndarray, fs: float) -> tuple[list[float], np.
 
 def _atrial_activity(x: np.ndarray, r: np.ndarray, fs: float, tpl: np.ndarray | None, qrs_mv: float) -> list[float]:
     """Residual after subtracting the (least-squares scaled) median beat at every beat: power and spectrum."""
-    from scipy.signal import welch
+    from ..signal.spectral import welch_psd
 
     if tpl is None or not qrs_mv > 0:
         return [np.nan] * 4
     offsets = np.arange(round(-0.1 * fs), round(0.45 * fs) + 1)
     part = tpl[round((-0.1 - TEMPLATE_S[0]) * fs):][: offsets.size]
     residual = x.astype(np.float64).copy()
-    nxt = np.r_[r[1:], x.size]
-    for i, ri in enumerate(r):
-        lo, hi = ri + offsets[0], min(ri + offsets[-1] + 1, nxt[i] + offsets[0], x.size)
-        if lo < 0 or hi <= ri:
-            continue
-        piece = part[: hi - lo]
-        gain = float(residual[lo:hi] @ piece / max(piece @ piece, 1e-12))
-        residual[lo:hi] -= np.clip(gain, 0.5, 2.0) * piece
-    f, p = welch(residual, fs, nperseg=min(residual.size, int(4 * fs)))
+    lo = r + offsets[0]  # each beat's piece ends where the next one's starts, so pieces never overlap
+    hi = np.minimum(np.minimum(r + offsets[-1] + 1, np.r_[r[1:], x.size] + offsets[0]), x.size)
+    ok = (lo >= 0) & (hi > r)
+    lo, hi = lo[ok], hi[ok]
+    if lo.size:
+        k = np.arange(part.size)[None, :]
+        inside = k < (hi - lo)[:, None]
+        idx = np.where(inside, lo[:, None] + k, 0)
+        piece = np.where(inside, part[None, :], 0.0)
+        gain = (residual[idx] * piece).sum(1) / np.maximum((piece * piece).sum(1), 1e-12)
+        residual[idx[inside]] -= (np.clip(gain, 0.5, 2.0)[:, None] * piece)[inside]
+    f, p = welch_psd(residual, fs, int(4 * fs))
     total = p[(f >= 0.5) & (f <= 40)].sum()
     band = (f >= 3) & (f <= 12)
     if total <= 0 or not band.any():
@@ -173,12 +182,129 @@ def _atrial_activity(x: np.ndarray, r: np.ndarray, fs: float, tpl: np.ndarray | 
             float(pb[near].sum() / pb.sum())]
 
 
-def _quality(x: np.ndarray, fs: float) -> list[float]:
+@dataclass
+class RecordParts:
+    """What a record's summaries share, computed once: the band-passed lead ``xb``, the R peaks ``r``, each
+    beat's delineated ``beats`` intervals (None: not delineated) and the ``quality`` windows (their
+    ``centre`` sample, ``score`` and mean metrics ``(windows, len(_QUALITY))``)."""
+
+    fs: float
+    xb: np.ndarray
+    r: np.ndarray
+    beats: dict[str, np.ndarray] | None
+    centre: np.ndarray
+    score: np.ndarray
+    metrics: np.ndarray
+
+    def crop(self, lo: int, hi: int) -> RecordParts:
+        """The parts of samples ``[lo, hi)``, renumbered from 0 (summaries of spans inside it are unchanged)."""
+        keep = (self.r >= lo) & (self.r < hi)
+        windows = (self.centre >= lo) & (self.centre < hi)
+        beats = None if self.beats is None else {k: v[keep] for k, v in self.beats.items()}
+        return RecordParts(self.fs, self.xb[lo:hi], self.r[keep] - lo, beats, self.centre[windows] - lo,
+                           self.score[windows], self.metrics[windows])
+
+    def quality(self, lo: int, hi: int) -> list[float]:
+        """Mean and worst score and mean metrics of the quality windows centred in ``[lo, hi)`` (else the
+        window nearest the span's centre)."""
+        if not self.centre.size:
+            return [np.nan] * (2 + len(_QUALITY))
+        inside = (self.centre >= lo) & (self.centre < hi)
+        if not inside.any():
+            inside = np.abs(self.centre - (lo + hi) / 2) == np.abs(self.centre - (lo + hi) / 2).min()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a metric unmeasured in every window: NaN
+            metrics = np.nanmean(self.metrics[inside], axis=0)
+        return [float(self.score[inside].mean()), float(self.score[inside].min())] + metrics.tolist()
+
+
+def record_parts(signal, fs: float, rpeaks=None, *, block_s: float | None = None,
+                 quality_step_s: float | None = None) -> RecordParts:
+    """The :class:`RecordParts` of one lead (the first of a 2-D array): band-pass 0.5-40 Hz, R peaks (found
+    when not given), delineation (P waves judged per ``block_s`` s, default: up to 2,048 beats; see
+    :func:`~ecgscope.signal.delineate`) and signal quality in 10-s windows every ``quality_step_s`` s
+    (default 10)."""
+    from ..signal import find_rpeaks
+    from ..signal.delineation import beat_intervals, delineate
     from ..signal.quality import signal_quality
 
-    q = signal_quality(x, fs, window=min(10.0, x.size / fs))
-    metrics = [float(np.nanmean(q.metrics[k])) if np.isfinite(q.metrics[k]).any() else np.nan for k in _QUALITY]
-    return [float(q.combined_score.mean()), float(q.combined_score.min())] + metrics
+    x = np.atleast_2d(np.asarray(signal, dtype=np.float64))[0]
+    x = np.where(np.isfinite(x), x, 0.0)
+    fs = float(fs)
+    if x.size < fs:  # under a second: nothing to measure
+        return RecordParts(fs, x, np.zeros(0, np.int64), None, np.zeros(0), np.zeros(0), np.zeros((0, len(_QUALITY))))
+    if rpeaks is None:
+        rpeaks = find_rpeaks(x, fs)
+    r = np.unique(np.asarray(rpeaks, dtype=np.int64).reshape(-1))
+    r = r[(r >= 0) & (r < x.size)]
+    xb = bandpass(x, fs, 0.5, min(40.0, 0.45 * fs))
+    beats = None
+    if r.size >= 3:
+        try:
+            beats = beat_intervals(delineate(xb, fs, r, block_s=block_s))
+        except ECGScopeError:  # e.g. intervals too irregular to clean: the intervals stay unmeasured
+            pass
+    window = min(10.0, x.size / fs)
+    q = signal_quality(x, fs, window=window, step=window if quality_step_s is None else float(quality_step_s))
+    metrics = np.stack([q.metrics[k][0] for k in _QUALITY], 1)
+    return RecordParts(fs, xb, r, beats, (q.start + q.stop) / 2, q.combined_score, metrics)
+
+
+def span_summaries(parts: RecordParts, spans) -> np.ndarray:
+    """``float32[len(spans), len(SUMMARY_FEATURES)]``: the summary of each ``[start, end)`` sample span."""
+    spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    out = np.full((len(spans), len(SUMMARY_FEATURES)), np.nan, np.float32)
+    for row, (lo, hi) in zip(out, spans.tolist()):
+        row[:] = _span_summary(parts, lo, hi)
+    return out
+
+
+def _span_summary(parts: RecordParts, lo: int, hi: int) -> np.ndarray:
+    fs = parts.fs
+    values = np.full(len(SUMMARY_FEATURES), np.nan, np.float32)
+    values[-1] = (hi - lo) / fs
+    if hi - lo < fs:
+        return values
+    xb = parts.xb[lo:hi]
+    inside = (parts.r >= lo) & (parts.r < hi)
+    r = parts.r[inside] - lo
+    duration = (hi - lo) / fs
+    tpl_values, tpl, qrs_mv = _template(xb, r, fs)
+    families = [
+        (len(RR_STAT_NAMES), lambda: rr_statistics(r, fs)),
+        (len(HRV_FEATURE_NAMES), lambda: _masked(*hrv_vector(r, fs, duration_s=duration))),
+        (len(ECTOPY_FEATURES), lambda: _masked(*ectopy_vector(xb, r, fs))),
+        (4, lambda: _windowed(r, fs, xb.size)),
+        (4, lambda: _extremes(r, fs)),
+        (8, lambda: _intervals(parts.beats, inside)),
+        (len(tpl_values), lambda: tpl_values),
+        (4, lambda: _atrial_activity(xb, r, fs, tpl, qrs_mv)),
+        (2 + len(_QUALITY), lambda: parts.quality(lo, hi)),
+    ]
+    at = 0
+    for width, compute in families:
+        try:
+            values[at:at + width] = compute()
+        except ECGScopeError:  # e.g. every interval an artefact: that family stays unmeasured
+            pass
+        at += width
+    return values
+
+
+def rhythm_summaries(signal, fs: float, spans=None, rpeaks=None, *, block_s: float | None = None,
+                     quality_step_s: float | None = None) -> np.ndarray:
+    """``float32[spans, len(SUMMARY_FEATURES)]``: the summary of each ``[start, end)`` sample span of a record.
+
+    What spans share is computed once on the whole record (:func:`record_parts`): the band-pass, the
+    delineation of every beat (P waves judged per ``block_s`` seconds) and the signal quality in 10-s windows
+    every ``quality_step_s`` s, which a span aggregates over the windows centred in it. So summarising every
+    10-s window and its minute of context costs little more than the HRV and template of each.
+    ``spans`` default: the whole record.
+    """
+    parts = record_parts(signal, fs, rpeaks, block_s=block_s, quality_step_s=quality_step_s)
+    if spans is None:
+        spans = [[0, parts.xb.size]]
+    return span_summaries(parts, spans)
 
 
 def rhythm_summary(signal, fs: float, rpeaks=None) -> np.ndarray:
@@ -189,38 +315,4 @@ def rhythm_summary(signal, fs: float, rpeaks=None) -> np.ndarray:
         fs: sampling rate in Hz.
         rpeaks: R-peak positions; found with :func:`ecgscope.signal.find_rpeaks` when omitted.
     """
-    from ..signal import find_rpeaks
-
-    x = np.atleast_2d(np.asarray(signal, dtype=np.float64))[0]
-    x = np.where(np.isfinite(x), x, 0.0)
-    fs = float(fs)
-    duration = x.size / fs
-    values = np.full(len(SUMMARY_FEATURES), np.nan, np.float32)
-    values[-1] = duration
-    if x.size < fs:  # under a second: nothing to measure
-        return values
-    if rpeaks is None:
-        rpeaks = find_rpeaks(x, fs)
-    r = np.unique(np.asarray(rpeaks, dtype=np.int64).reshape(-1))
-    r = r[(r >= 0) & (r < x.size)]
-    xb = bandpass(x, fs, 0.5, min(40.0, 0.45 * fs))
-    tpl_values, tpl, qrs_mv = _template(xb, r, fs)
-    parts = [
-        (len(RR_STAT_NAMES), lambda: rr_statistics(r, fs)),
-        (len(HRV_FEATURE_NAMES), lambda: _masked(*hrv_vector(r, fs, duration_s=duration))),
-        (len(ECTOPY_FEATURES), lambda: _masked(*ectopy_vector(xb, r, fs))),
-        (4, lambda: _windowed(r, fs, x.size)),
-        (4, lambda: _extremes(r, fs)),
-        (8, lambda: _intervals(xb, r, fs)),
-        (len(tpl_values), lambda: tpl_values),
-        (4, lambda: _atrial_activity(xb, r, fs, tpl, qrs_mv)),
-        (2 + len(_QUALITY), lambda: _quality(x, fs)),
-    ]
-    at = 0
-    for width, compute in parts:
-        try:
-            values[at:at + width] = compute()
-        except ECGScopeError:  # e.g. intervals too irregular to clean: that family stays unmeasured
-            pass
-        at += width
-    return values
+    return rhythm_summaries(signal, fs, None, rpeaks)[0]

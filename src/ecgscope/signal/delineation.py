@@ -84,7 +84,7 @@ class Delineation:
 
 
 def delineate(signal, fs: float, rpeaks=None, method: str = "ecgscope", *, leads: list[str] | None = None,
-              params: Params | None = None) -> Delineation:
+              params: Params | None = None, block_s: float | None = None) -> Delineation:
     """P, QRS and T fiducial points of every beat and lead (-1 when absent).
 
     Args:
@@ -96,6 +96,9 @@ def delineate(signal, fs: float, rpeaks=None, method: str = "ecgscope", *, leads
             or ``"template"`` (the same on each lead's median beat).
         leads: lead names for the result.
         params: override :data:`~ecgscope.signal._delineation.waves.PARAMS`.
+        block_s: judge P waves (is the PR stable enough for them to be conducted?) in stretches of this
+            many seconds from the start, not over up to :data:`BLOCK_BEATS` beats: in a long record that
+            mixes sinus rhythm with AF or noise, the sinus stretches keep their P waves.
 
     Returns:
         :class:`Delineation` with positions at ``fs``.
@@ -123,8 +126,8 @@ def delineate(signal, fs: float, rpeaks=None, method: str = "ecgscope", *, leads
     rr_prev, rr_next = rr_context(r250)
     worker = lead_points if method == "ecgscope" else template_points
     points = {k: np.full((r.size, x.shape[0]), -1, np.int64) for k in POINTS}
-    for lo in range(0, r.size, BLOCK_BEATS):
-        part = slice(lo, lo + BLOCK_BEATS)
+    for lo, hi in _blocks(r, fs, block_s):
+        part = slice(lo, hi)
         a = max(int(r250[part][0]) - _BLOCK_MARGIN, 0)
         b = min(int(r250[part][-1]) + 2 * _BLOCK_MARGIN, y.shape[1])
         found = worker(y[:, a:b], r250[part] - a, rr_prev[part], rr_next[part], params or PARAMS)
@@ -133,6 +136,20 @@ def delineate(signal, fs: float, rpeaks=None, method: str = "ecgscope", *, leads
                 pos = np.where(v >= 0, np.rint((v + a) / ratio), -1).astype(np.int64)
                 points[k][part, i] = np.where(pos >= 0, np.clip(pos, 0, x.shape[1] - 1), -1)
     return Delineation(fs=fs, rpeaks=r, points=points, leads=names)
+
+
+def _blocks(r: np.ndarray, fs: float, block_s: float | None) -> list[tuple[int, int]]:
+    """``[lo, hi)`` beat-index ranges delineated together: ``block_s`` stretches, each at most BLOCK_BEATS."""
+    if block_s is not None and not block_s > 0:
+        raise SignalError(f"block_s={block_s} must be positive", fix="e.g. 10 (seconds), or None")
+    edges = [0, r.size]
+    if block_s is not None:
+        edges = np.unique(np.r_[0, np.searchsorted(r, np.arange(0, r[-1] + 1, block_s * fs)), r.size]).tolist() \
+            if r.size else [0, 0]
+    out = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        out += [(lo, min(lo + BLOCK_BEATS, b)) for lo in range(a, b, BLOCK_BEATS)]
+    return out
 
 
 # ----------------------------------------------------------------------------- intervals

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from ...errors import ModelError
+from ...features.rhythm_summary import SUMMARY_VERSION
 from . import register_rhythm_estimator
 from .estimator import WindowRhythmEstimator
 from .preprocess import WindowTable
@@ -98,10 +99,12 @@ class GBMWindows(WindowRhythmEstimator):
 
     def _inputs(self, net: nn.Module, table: WindowTable) -> dict[str, np.ndarray]:
         names = list(self.spec.hrv_names)
-        trained = (getattr(self, "card_", None) or {}).get("hrv", {}).get("features", names)
-        if table.hrv.shape[1] != net.n_features or trained != names:
+        card = (getattr(self, "card_", None) or {}).get("hrv", {"features": names, "summary_version": SUMMARY_VERSION})
+        trained, version = card.get("features", names), card.get("summary_version", 1)
+        if table.hrv.shape[1] != net.n_features or trained != names or version != SUMMARY_VERSION:
             raise ModelError(f"the trees were fitted on {net.n_features} summary values ({len(trained)} named in "
-                             f"the card) but this ecgscope computes {table.hrv.shape[1]}",
+                             f"the card, summary version {version}) but this ecgscope computes "
+                             f"{table.hrv.shape[1]} (version {SUMMARY_VERSION})",
                              fix="use the ecgscope version named in the card, or retrain the model")
         return {"hrv": np.nan_to_num(table.hrv.astype(np.float32)), "hrv_mask": table.hrv_mask}
 
@@ -136,6 +139,7 @@ class GBMWindows(WindowRhythmEstimator):
         context = self.spec.hrv_context_s
         extra["normalisation"]["features"] = "none (trees); unmeasured values are missing (NaN)"
         extra["hrv"] = {"features": list(self.spec.hrv_names), "summary": "ecgscope.features.rhythm_summary",
+                        "summary_version": SUMMARY_VERSION,
                         "rpeaks": "ecgscope detector on the conditioned record at the model fs",
                         "per": f"window, then {context:g} s centred on it (inside the record)" if context else "window"}
         return extra

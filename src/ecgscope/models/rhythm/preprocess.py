@@ -18,6 +18,7 @@ in this process: cross-validation folds that share records condition them once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -134,23 +135,16 @@ def condition(signal: np.ndarray, fs: float, spec: WindowSpec) -> np.ndarray:
 
 def _hrv_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray,
               spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
-    """HRV (and ectopy) vectors, or rhythm summaries, and masks of the R peaks inside each ``[start, end)``
-    sample span of ``x``."""
+    """HRV (and ectopy) vectors and masks of the R peaks inside each ``[start, end)`` sample span of ``x``."""
     from ...errors import ECGScopeError
     from ...features.ectopy import ectopy_vector
     from ...features.hrv_stream import hrv_feature_names, hrv_vector
-    from ...features.rhythm_summary import rhythm_summary
 
     width = len(hrv_feature_names(spec.hrv_af))
     values = np.zeros((len(spans), len(spec.span_names)), np.float32)
     masks = np.zeros(values.shape, bool)
     for i, (start, end) in enumerate(spans.tolist()):
         inside = rpeaks[(rpeaks >= start) & (rpeaks < end)] - start
-        if spec.hrv_summary:
-            v = rhythm_summary(x[:, start:end], spec.fs, inside)
-            masks[i] = np.isfinite(v)
-            values[i] = np.where(masks[i], v, 0.0)
-            continue
         try:
             values[i, :width], masks[i, :width] = hrv_vector(inside, spec.fs, duration_s=(end - start) / spec.fs,
                                                              af=spec.hrv_af)
@@ -161,25 +155,47 @@ def _hrv_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray,
     return values, masks
 
 
+def _summary_rows(parts, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rhythm summaries (unmeasured: 0) and masks of each span of a record's :class:`RecordParts`."""
+    from ...features.rhythm_summary import span_summaries
+
+    values = span_summaries(parts, spans)
+    masks = np.isfinite(values)
+    return np.where(masks, values, 0.0).astype(np.float32), masks
+
+
 #: Fewer spans than this per worker are computed in this process (a worker process costs about a second).
 PARALLEL_MIN_SPANS = 64
 
 
 def _span_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray, spec: WindowSpec,
                workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_hrv_rows`, split over ``workers`` processes when there are enough spans (same result)."""
+    """The vectors of every span, split over ``workers`` processes when there are enough spans (same result).
+
+    Rhythm summaries first compute what spans share on the whole record
+    (:func:`~ecgscope.features.rhythm_summary.record_parts`: P waves judged per window length, quality windows
+    on the window grid).
+    """
+    if spec.hrv_summary:
+        from ...features.rhythm_summary import record_parts
+
+        parts = record_parts(x, spec.fs, rpeaks, block_s=spec.window_s, quality_step_s=spec.hop / spec.fs)
+        rows, crop = _summary_rows, lambda lo, hi: (parts.crop(lo, hi),)
+    else:
+        rows = partial(_hrv_rows, spec=spec)
+        crop = lambda lo, hi: (x[:, lo:hi], rpeaks[(rpeaks >= lo) & (rpeaks < hi)] - lo)
     workers = min(int(workers), len(spans) // PARALLEL_MIN_SPANS)
     if workers <= 1:
-        return _hrv_rows(x, rpeaks, spans, spec)
+        return rows(*crop(0, x.shape[-1]), spans)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = []
-    for part in np.array_split(np.arange(len(spans)), min(4 * workers, len(spans))):  # each job: its stretch of x
+    for part in np.array_split(np.arange(len(spans)), min(4 * workers, len(spans))):  # each job: its stretch
         lo, hi = int(spans[part, 0].min()), int(spans[part, 1].max())
-        jobs.append((x[:, lo:hi], rpeaks[(rpeaks >= lo) & (rpeaks < hi)] - lo, spans[part] - lo, spec))
+        jobs.append((*crop(lo, hi), spans[part] - lo))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = list(pool.map(_hrv_rows, *zip(*jobs)))
+        done = list(pool.map(rows, *zip(*jobs)))
     return np.concatenate([v for v, _ in done]), np.concatenate([m for _, m in done])
 
 

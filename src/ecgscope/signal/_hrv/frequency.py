@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.interpolate import CubicSpline
-from scipy.signal import lombscargle, welch
+from scipy.signal import lombscargle
 
 from ...errors import SignalError
+from ..spectral import welch_psd
 from .clean import NNSeries
 
 __all__ = ["frequency_indices", "nn_psd", "BANDS", "FREQ_METHODS"]
@@ -52,8 +53,7 @@ def nn_psd(series: NNSeries, method: str = "welch", fs_interp: float = 4.0,
         if grid.size < 2 * nperseg:  # too short for two windows: one window over everything
             nperseg = grid.size
         nfft = max(nperseg, 2 ** int(np.ceil(np.log2(max(nperseg, 1)))) * 2)
-        f, p = welch(y, fs=fs_interp, window="hann", nperseg=nperseg, noverlap=nperseg // 2,
-                     nfft=nfft, detrend="linear", scaling="density")
+        f, p = welch_psd(y, fs_interp, nperseg, nfft=nfft, detrend="linear")
         keep = f <= fmax
         return f[keep], p[keep]
     if method == "lomb":

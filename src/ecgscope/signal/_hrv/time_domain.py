@@ -14,27 +14,37 @@ _SEGMENT_S = 300.0
 
 
 def _tinn(nn: np.ndarray, bin_ms: float) -> float:
-    """Baseline width (ms) of the least-squares triangle fitted to the NN histogram (Task Force)."""
+    """Baseline width (ms) of the least-squares triangle fitted to the NN histogram (Task Force).
+
+    The triangle rises from a left foot ``n`` to the histogram's mode and falls to a right foot ``m``; its
+    squared error splits into a part that depends on ``n`` only (bins up to the mode) and one that depends
+    on ``m`` only (bins after it), so each foot is chosen on its own: O(bins²), not O(bins³).
+    Of equally good triangles the narrowest-from-the-left is taken (leftmost left foot, then nearest right).
+    """
     edges = np.arange(nn.min(), nn.max() + bin_ms, bin_ms)
     if edges.size < 3:
         return float("nan")
     counts, edges = np.histogram(nn, bins=edges)
     centres = (edges[:-1] + edges[1:]) / 2
-    x = int(np.argmax(counts))
-    y = float(counts[x])
-    n_idx = np.arange(0, x + 1)  # candidate left feet
-    m_idx = np.arange(x, centres.size)  # candidate right feet
-    pos = np.arange(centres.size)[None, None, :]
-    nn_ = n_idx[:, None, None]
-    mm_ = m_idx[None, :, None]
+    c = counts.astype(np.float64)
+    x = int(np.argmax(c))
+    y = c[x]
     with np.errstate(invalid="ignore", divide="ignore"):
-        left = np.where(x > nn_, (pos - nn_) / np.maximum(x - nn_, 1) * y, y)
-        right = np.where(mm_ > x, (mm_ - pos) / np.maximum(mm_ - x, 1) * y, y)
-    tri = np.where(pos <= x, left, right)
-    tri = np.where((pos < nn_) | (pos > mm_), 0.0, np.clip(tri, 0.0, None))
-    err = ((counts[None, None, :] - tri) ** 2).sum(axis=2)
-    i, j = np.unravel_index(np.argmin(err), err.shape)
-    return float(centres[m_idx[j]] - centres[n_idx[i]])
+        n = np.arange(x + 1)[:, None]  # candidate left feet; bins 0..x
+        pos = np.arange(x + 1)[None, :]
+        left = np.where(pos < n, 0.0, np.where(x > n, (pos - n) / np.maximum(x - n, 1) * y, y))
+        m = np.arange(x, c.size)[:, None]  # candidate right feet; bins x+1..
+        pos = np.arange(x + 1, c.size)[None, :]
+        right = np.where(pos > m, 0.0, (m - pos) / np.maximum(m - x, 1) * y)
+    i = _first_minimum(((c[None, :x + 1] - left) ** 2).sum(axis=1))
+    j = _first_minimum(((c[None, x + 1:] - right) ** 2).sum(axis=1))
+    return float(centres[x + j] - centres[i])
+
+
+def _first_minimum(err: np.ndarray) -> int:
+    """Index of the first value equal to the minimum up to rounding (triangles that fit equally well: the
+    leftmost left foot, the nearest right foot)."""
+    return int(np.argmax(err <= err.min() * (1 + 1e-9) + 1e-9))
 
 
 def time_indices(series: NNSeries, tinn: bool = True) -> dict[str, float]:
