@@ -167,13 +167,14 @@ def _train_single(config, out: Path, cv: dict):
 def _train_ensemble(config, out: Path, cv: dict):
     """Train an ensemble's members into ``out/<member>`` and write its card with ``cv``."""
     from ecgscope.models.checkpoint import load_checkpoint
-    from ecgscope.models.ensemble import save_ensemble
+    from ecgscope.models.ensemble import read_ensemble_card, save_ensemble
     from ecgscope.training.ensemble import train_ensemble
 
     start = time.perf_counter()
     outcomes = dict(zip(config.members, train_ensemble(config, out)))
     seconds = time.perf_counter() - start
     save_ensemble({n: out / n for n in config.members}, out, weights=config.weights,
+                  shape_rule=read_ensemble_card(out).get("shape_rule"),
                   metrics={"cv": cv, "training_seconds": round(seconds, 1)}, training={"config": config.to_dict()})
     parameters = sum(p.numel() for n in config.members for p in load_checkpoint(out / n)[0].parameters())
     return outcomes, parameters, seconds

@@ -203,3 +203,35 @@ def test_cli_trains_an_ensemble(ensemble_yaml, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[short]" in out and "[long]" in out and "ensemble:" in out
     assert json.loads((tmp_path / "cli" / "card.json").read_text())["kind"] == "beat-ensemble"
+
+
+def test_an_ensemble_with_a_shape_rule_fits_it_per_fold_and_carries_it(ensemble_yaml, tmp_path, synthetic_db):
+    from ecgscope import read
+    from ecgscope.analysis.classify import classify_beats
+    from ecgscope.evaluation.protocols import run_cross_db
+    from ecgscope.training.shape_rule import ShapeRule
+
+    data = yaml.safe_load(ensemble_yaml.read_text())
+    data["shape_rule"] = 0.99
+    ensemble_yaml.write_text(yaml.safe_dump(data, sort_keys=False))
+    cfg = load_experiment_config(ensemble_yaml)
+    assert cfg.shape_rule == 0.99
+    result = cross_validate_ensemble(cfg, tmp_path / "cv", save_checkpoints=False)
+    preds = result.predictions
+    changed = preds["y_pred"] != preds["y_model"]
+    assert {f["fold"]: ShapeRule.from_card(f["shape_rule"]).quantile for f in result.folds} == \
+        {f["fold"]: 0.99 for f in result.folds}
+    plain, _ = combine_cv_runs({n: tmp_path / "cv" / "members" / n for n in ("short", "long")}, cfg.weights)
+    moved = preds["y_pred"].to_numpy() != plain["y_pred"].to_numpy()
+    assert set(plain["y_pred"][moved]) <= {"V"} and set(preds["y_pred"][moved]) <= {"N"}
+    assert changed.sum() >= moved.sum()
+
+    train_ensemble(cfg, tmp_path / "ens")
+    card = json.loads((tmp_path / "ens" / "card.json").read_text())
+    rule = ShapeRule.from_card(card["shape_rule"])
+    assert rule is not None and rule.quantile == 0.99 and rule.n_fitted > 0
+    labelled = classify_beats(read(synthetic_db[0] / "108"), model=tmp_path / "ens")
+    assert labelled.attrs["shape_rule"]["min_corr"] == card["shape_rule"]["min_corr"]
+    scored = run_cross_db(tmp_path / "ens", synthetic_db[0], tmp_path / "xdb", records=["108"], n_boot=0,
+                          cache=False, plots=False)
+    assert {"y_model", "y_pred"} <= set(scored.predictions.columns)

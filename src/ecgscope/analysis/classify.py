@@ -247,11 +247,13 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         window touches a non-finite sample are labelled ``Q`` (unclassifiable)
         with NaN probabilities; beats at the record's ends are edge-padded.
         When the card carries a premature-beat rule
-        (:mod:`ecgscope.training.premature`) the labels follow it and the
-        probabilities stay the model's. ``frame.attrs`` holds the model name,
-        hash, fs and lead used (and the rule, with how many labels it changed).
+        (:mod:`ecgscope.training.premature`) or a dominant-shape rule
+        (:mod:`ecgscope.training.shape_rule`, on the model's first lead) the
+        labels follow them, in that order, and the probabilities stay the model's. ``frame.attrs`` holds the model name,
+        hash, fs and lead used (and each rule, with how many labels it changed).
     """
     from ..training.premature import PrematureRule, premature_features
+    from ..training.shape_rule import ShapeRule, qrs_match
 
     clf = load_beat_classifier(model)
     record = _as_record(record)
@@ -277,6 +279,11 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         model_labels = labels
         labels = rule.apply(labels, *premature_features(pos))
         attrs["premature_rule"] = {**rule.to_card(), "changed": int((labels != model_labels).sum())}
+    shape = ShapeRule.from_card(clf.card.get("shape_rule"))
+    if shape is not None:
+        before = labels
+        labels = shape.apply(labels, qrs_match(signal[0], record.fs, pos, labels == "N"))
+        attrs["shape_rule"] = {**shape.to_card(), "changed": int((labels != before).sum())}
     if not finite.all():
         probs = probs.astype(np.float64)
         probs[~finite] = np.nan

@@ -41,6 +41,7 @@ __all__ = [
     "build_beat_dataset",
     "extract_beats",
     "is_paced",
+    "lead_reader",
 ]
 
 #: RR feature names, in the column order of :func:`ecgscope.signal.rr_features`.
@@ -407,6 +408,37 @@ def _fit_length(beats: np.ndarray, length: int) -> np.ndarray:
     if n > length:
         return beats[..., :length]
     return np.concatenate([beats, np.repeat(beats[..., -1:], length - n, axis=-1)], axis=-1)
+
+
+def lead_reader(source, lead: str, root=None):
+    """``read(record_id) -> (samples of lead, fs)`` for the records of ``source`` (a registry name such as
+    ``"mitdb"``, with ``root``, or a folder of WFDB records), the lead found as beat datasets find it."""
+    from ..io import read
+
+    if isinstance(source, str) and source not in _registry_names():
+        directory = Path(source).expanduser()
+
+        def locate(rid: str) -> Path:
+            return directory / rid
+    else:
+        from .loader import local_path, record_paths
+
+        directory = local_path(str(source), root)
+
+        def locate(rid: str) -> Path:
+            return directory / record_paths(str(source), root, [rid])[0]
+
+    def read_lead(record_id: str) -> tuple[np.ndarray, float]:
+        record = _select_leads(read(locate(str(record_id))), [lead], str(record_id))
+        return np.asarray(record.signal[0], dtype=np.float64), float(record.fs)
+
+    return read_lead
+
+
+def _registry_names() -> set[str]:
+    from .registry import DATABASES
+
+    return set(DATABASES)
 
 
 def _select_leads(record: Record, leads: Sequence[str], source: str) -> Record:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets.labels import DS2
-from ..errors import DatasetError
+from ..errors import DatasetError, ModelError
 from .aami import AAMIReport, aami_report
 
 __all__ = [
@@ -81,21 +81,31 @@ def require_records(database: str, root, records: Sequence[str], annotator: str 
     return directory
 
 
-def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None, card: dict | None = None) -> pd.DataFrame:
+def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None, card: dict | None = None,
+                     read_signal=None) -> pd.DataFrame:
     """One row per scored beat: ids, position, reference and predicted class, ``p_<class>`` columns.
 
-    With a ``card`` that carries a premature-beat rule, ``y_pred`` follows the
-    rule (as :func:`~ecgscope.analysis.classify.classify_beats` does) and
-    ``y_model`` keeps the model's own label.
+    With a ``card`` that carries a premature-beat rule or a dominant-shape rule, ``y_pred`` follows them (as
+    :func:`~ecgscope.analysis.classify.classify_beats` does) and ``y_model`` keeps the model's own label; the
+    shape rule reads each record's lead through ``read_signal(record_id) -> (samples, fs)``.
     """
     from ..training.cv import prediction_rows
     from ..training.premature import PrematureRule, apply_rule_to_beats
+    from ..training.shape_rule import ShapeRule, record_matches
 
     pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, np.int64)
     rule = PrematureRule.from_card((card or {}).get("premature_rule"))
-    if rule is None:
+    shape = ShapeRule.from_card((card or {}).get("shape_rule"))
+    if rule is None and shape is None:
         return prediction_rows(beats, probs, pred, extra)
-    return prediction_rows(beats, probs, apply_rule_to_beats(rule, beats, pred), extra, pred)
+    frame = prediction_rows(beats, probs, pred if rule is None else apply_rule_to_beats(rule, beats, pred), extra,
+                            pred)
+    if shape is not None:
+        if read_signal is None:
+            raise ModelError("the model's card has a dominant-shape rule, which needs the records' signals",
+                             fix="pass read_signal (ecgscope.datasets.beats.lead_reader)")
+        frame["y_pred"] = shape.apply(frame["y_pred"], record_matches(frame, read_signal, "y_pred")).astype(str)
+    return frame
 
 
 def report_from_predictions(predictions: pd.DataFrame, classes: Sequence[str], n_boot: int = 1000,
@@ -227,7 +237,8 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
     first). A training record list (or a checkpoint card) that contains a
     test record raises :class:`~ecgscope.training.leakage.DataLeakError`.
     """
-    from ..datasets.beats import build_beat_dataset
+    from ..datasets.beats import build_beat_dataset, lead_reader
+    from ..models.ensemble import record_leads
     from ..models.checkpoint import card_hash, card_records
     from ..training.ensemble import EnsembleConfig, train_ensemble
     from ..training.experiment import train_experiment, write_json, write_provenance
@@ -277,7 +288,9 @@ def run_interpatient(config, out_dir, *, model=None, n_boot: int = 1000, seed: i
     info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "database": "mitdb",
             "root": None if data.root is None else str(data.root), "test_records": test.records,
             "beat_dataset": beat_config, "seconds": seconds, "notes": [_SAME_PATIENT_NOTE]}
-    return _finish("interpatient", prediction_frame(test, probs, card=card), tuple(card["classes"]), out_dir, info,
+    reader = lead_reader("mitdb", record_leads(card)[0], data.root)
+    return _finish("interpatient", prediction_frame(test, probs, card=card, read_signal=reader),
+                   tuple(card["classes"]), out_dir, info,
                    n_boot, seed, plots)
 
 
@@ -296,7 +309,8 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
             the card's lead by canonical name, e.g. ``II`` finds ``MLII``).
         annotator: reference annotation extension (default the card's, ``atr``).
     """
-    from ..datasets.beats import build_beat_dataset
+    from ..datasets.beats import build_beat_dataset, lead_reader
+    from ..models.ensemble import record_leads
     from ..models.checkpoint import card_hash, card_records
     from ..models.pretrained import resolve_model
     from ..training.experiment import write_json
@@ -329,5 +343,7 @@ def run_cross_db(model, test, out_dir, *, records: Sequence[str] | None = None, 
     _write_version(out_dir)
     info = {"model": str(model_dir), "model_hash": card_hash(model_dir), "test": str(test),
             "model_fs": card.get("fs"), "beat_dataset": beat_config, "seconds": seconds, "notes": notes}
-    return _finish("cross-db", prediction_frame(beats, probs, card=card), tuple(card["classes"]), out_dir, info,
+    reader = lead_reader(str(test), str(lead) if lead is not None else record_leads(card)[0])
+    return _finish("cross-db", prediction_frame(beats, probs, card=card, read_signal=reader),
+                   tuple(card["classes"]), out_dir, info,
                    n_boot, seed, plots)

@@ -6,13 +6,15 @@ checkpoint (``model.safetensors`` + ``card.json``, plus its run files), and a
 
     {"kind": "beat-ensemble", "classes": ["N", "S", "V", "F"], "leads": ["II"],
      "members": [{"path": "transnet", "weight": 1.0}, {"path": "features", "weight": 1.0}],
-     "premature_rule": {...}, "training": {...}, "metrics": {...}, "ecgscope_version": ..., "created": ...}
+     "premature_rule": {...}, "shape_rule": {...}, "training": {...}, "metrics": {...}, "ecgscope_version": ...,
+     "created": ...}
 
 Every member keeps its own input (window, rate, features), standardisation,
 calibration and early stopping; inference cuts each member's beats from the
 same R peaks and averages the members' class probabilities with the weights
 (a deep ensemble, Lakshminarayanan et al., NeurIPS 2017). The premature-beat
-rule, if any, is the ensemble card's and acts once on the averaged labels.
+rule and the dominant-shape rule (:mod:`ecgscope.training.shape_rule`), if any, are the ensemble card's and act
+once, in that order, on the averaged labels.
 
     save_ensemble({"transnet": "runs/tn", "features": "runs/fm"}, "runs/ens")
     card = read_ensemble_card("runs/ens")
@@ -119,7 +121,8 @@ def record_leads(card: Mapping) -> list[str]:
 
 def save_ensemble(members: Mapping[str, str | os.PathLike], directory: str | os.PathLike, *,
                   weights: Mapping[str, float] | None = None, premature_rule: str | None = "first",
-                  metrics: Mapping | None = None, training: Mapping | None = None) -> Path:
+                  shape_rule: Mapping | None = None, metrics: Mapping | None = None,
+                  training: Mapping | None = None) -> Path:
     """Write an ensemble folder: each member checkpoint copied to ``directory/<name>``, then the card.
 
     Args:
@@ -127,6 +130,7 @@ def save_ensemble(members: Mapping[str, str | os.PathLike], directory: str | os.
         weights: name -> positive weight (default 1 each: the plain mean of probabilities).
         premature_rule: ``"first"`` takes the first member's rule that has one
             (members trained on the same records fit the same rule), ``None`` none.
+        shape_rule: the card entry of a :class:`~ecgscope.training.shape_rule.ShapeRule` (``to_card()``), or None.
         metrics: the card's ``metrics`` (e.g. ``{"cv": ...}``).
         training: extra ``training`` entries (e.g. the ensemble's config).
     """
@@ -165,7 +169,7 @@ def save_ensemble(members: Mapping[str, str | os.PathLike], directory: str | os.
     elif premature_rule is not None:
         raise ModelError(f"premature_rule={premature_rule!r}", fix="use 'first' or None")
     card = {"kind": ENSEMBLE_KIND, "classes": cards[0]["classes"], "leads": record_leads(cards[0]),
-            "members": entries, "premature_rule": rule,
+            "members": entries, "premature_rule": rule, "shape_rule": dict(shape_rule) if shape_rule else None,
             "training": {"data": {"records": list(dict.fromkeys(r for c in cards for r in card_records(c)))}, **dict(training or {})},
             "metrics": dict(metrics or {}), "ecgscope_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}

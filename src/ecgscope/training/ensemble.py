@@ -6,6 +6,7 @@ An ensemble config names member experiment configs and their weights::
     members:
       transnet: {config: default.yaml, weight: 1.0}     # a path (relative to this file) or the config inline
       features: {config: feature_mlp.yaml, weight: 1.0}
+    shape_rule: 0.999                                   # optional: the dominant-shape rule at this quantile
 
 Each member is trained exactly as it is alone (its own input, standardisation,
 validation patients and early stopping). :func:`train_ensemble` trains them on
@@ -14,8 +15,10 @@ all configured records and writes an ensemble folder
 member's patient-wise CV over the same split -- so each fold's members see
 that fold's training patients only -- and averages their out-of-fold
 probabilities with the fixed weights; each fold's premature-beat rule is the
-first member's, fitted on that fold's training labels. A member whose CV
-folder already holds a finished run of the same config is reused.
+first member's, fitted on that fold's training labels. With ``shape_rule``
+(:mod:`.shape_rule`) the ensemble's labels then follow the dominant-shape
+rule, fitted on the training records' labels and signals (per fold in CV). A
+member whose CV folder already holds a finished run of the same config is reused.
 
 Dotted overrides apply to every member (``train.seed=1``) or, prefixed with a
 member's name, to that member only (``features.train.epochs=10``).
@@ -46,11 +49,13 @@ _SHARED_DATA = ("database", "records", "split", "split_version", "classes", "lea
 
 @dataclass
 class EnsembleConfig:
-    """``name``, member experiment configs by name, and their positive ``weights``."""
+    """``name``, member experiment configs by name, their positive ``weights`` and ``shape_rule`` (the quantile
+    of :func:`~.shape_rule.fit_shape_rule`, or None for no dominant-shape rule)."""
 
     name: str
     members: dict[str, ExperimentConfig]
     weights: dict[str, float]
+    shape_rule: float | None = None
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -63,6 +68,11 @@ class EnsembleConfig:
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
                 raise ConfigError(f"member {name!r}: weight {weight!r} must be a positive number",
                                   fix="use e.g. weight: 1.0")
+        if self.shape_rule is not None and (isinstance(self.shape_rule, bool)
+                                            or not isinstance(self.shape_rule, (int, float))
+                                            or not 0.5 <= self.shape_rule < 1):
+            raise ConfigError(f"shape_rule={self.shape_rule!r} must be a quantile in [0.5, 1) or null",
+                              fix="use e.g. shape_rule: 0.999")
         first, *others = self.members.items()
         for name, cfg in others:
             for key in _SHARED_DATA:
@@ -78,9 +88,12 @@ class EnsembleConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """YAML-safe dict with every member's config inline."""
-        return {"name": self.name, "members": {name: {"weight": float(self.weights.get(name, 1.0)),
-                                                      "config": cfg.to_dict()}
-                                               for name, cfg in self.members.items()}}
+        out = {"name": self.name, "members": {name: {"weight": float(self.weights.get(name, 1.0)),
+                                                     "config": cfg.to_dict()}
+                                              for name, cfg in self.members.items()}}
+        if self.shape_rule is not None:
+            out["shape_rule"] = float(self.shape_rule)
+        return out
 
     def to_yaml(self) -> str:
         """The config as YAML text (round-trips through :func:`load_experiment_config`)."""
@@ -116,10 +129,10 @@ def load_experiment_config(path, overrides: Sequence[str] = ()) -> ExperimentCon
     if not isinstance(members, Mapping) or not members:
         raise ConfigError("members must map member names to {config, weight}", path=path,
                           fix="see configs/beats/ensemble.yaml")
-    unknown = sorted(set(data) - {"name", "members"})
+    unknown = sorted(set(data) - {"name", "members", "shape_rule"})
     if unknown:
         raise ConfigError(f"unknown keys {unknown} in an ensemble config", path=path,
-                          fix="an ensemble config holds name and members only")
+                          fix="an ensemble config holds name, members and shape_rule only")
     mine = {name: [] for name in members}
     shared = []
     for text in overrides:
@@ -131,7 +144,7 @@ def load_experiment_config(path, overrides: Sequence[str] = ()) -> ExperimentCon
     configs = {str(n): _member_config(e, str(n), path.parent, [*shared, *mine[n]]) for n, e in members.items()}
     weights = {str(n): e.get("weight", 1.0) if isinstance(e, Mapping) else 1.0 for n, e in members.items()}
     try:
-        return EnsembleConfig(str(data.get("name", path.stem)), configs, weights)
+        return EnsembleConfig(str(data.get("name", path.stem)), configs, weights, data.get("shape_rule"))
     except ConfigError as exc:
         raise ConfigError(exc.problem, path=path, fix=exc.fix) from None
 
@@ -150,9 +163,24 @@ def train_ensemble(config: EnsembleConfig, out_dir) -> list:
     outcomes = [train_experiment(cfg, out_dir / name) for name, cfg in config.members.items()]
     write_provenance(out_dir, config, {"mode": "train-ensemble",
                                        "members": {n: _read_json(out_dir / n / "split.json") for n in config.members}})
+    rule = None if config.shape_rule is None else fit_shape_rule_on_data(config.data, config.shape_rule)
     save_ensemble({name: out_dir / name for name in config.members}, out_dir, weights=config.weights,
-                  training={"config": config.to_dict()})
+                  training={"config": config.to_dict()}, shape_rule=None if rule is None else rule.to_card())
     return outcomes
+
+
+def fit_shape_rule_on_data(data, quantile: float):
+    """:func:`~.shape_rule.fit_shape_rule` on every labelled beat of a data config's records (their first lead)."""
+    from ..datasets.beats import lead_reader
+    from .experiment import load_beats
+    from .shape_rule import fit_shape_rule, record_matches
+
+    beats = load_beats(data)
+    table = pd.DataFrame({"record_id": beats.record_id, "sample": beats.sample,
+                          "label": np.asarray(beats.classes, dtype=object)[beats.y]})
+    table = table[beats.y >= 0]
+    matches = record_matches(table, lead_reader(data.database, data.leads[0], data.root), "label")
+    return fit_shape_rule(matches[table["label"].to_numpy() == "V"], quantile)
 
 
 # ===================================================================== cross-validation
@@ -231,6 +259,25 @@ def _fold_summary(fold: dict) -> dict:
             "test_macro_f1": fold["test"].get("macro_f1"), "members": fold["members"]}
 
 
+def _shape_rule_by_fold(predictions: pd.DataFrame, folds: list[dict], config: EnsembleConfig) -> None:
+    """Each fold's dominant-shape rule, fitted on the other folds' rows (the fold's training records), applied
+    to its labels in place; the fold records get the rule."""
+    from ..datasets.beats import lead_reader
+    from .cv import prediction_metrics
+    from .shape_rule import refit_shape_rule_by_fold
+
+    if any(cfg.folds is not None for cfg in config.members.values()):
+        raise DatasetError("the shape rule's CV fits each fold on the other folds' rows: run every fold",
+                           fix="drop folds from the members' configs")
+    reader = lead_reader(config.data.database, config.data.leads[0], config.data.root)
+    labels, rules = refit_shape_rule_by_fold(predictions, reader, float(config.shape_rule))
+    predictions["y_pred"] = labels.astype(str)
+    classes = list(config.data.classes)
+    for fold in folds:
+        fold["shape_rule"] = rules[fold["fold"]].to_card()
+        fold["test"] = prediction_metrics(predictions[predictions["fold"] == fold["fold"]], classes)
+
+
 def cross_validate_ensemble(config: EnsembleConfig, out_dir, *, save_checkpoints: bool = True):
     """Every member's patient-wise CV into ``out_dir/members/<name>``, then the combined out-of-fold run.
 
@@ -247,6 +294,8 @@ def cross_validate_ensemble(config: EnsembleConfig, out_dir, *, save_checkpoints
         if not _finished(runs[name], cfg):
             cross_validate(cfg, runs[name], save_checkpoints=save_checkpoints)
     predictions, folds = combine_cv_runs(runs, config.weights)
+    if config.shape_rule is not None:
+        _shape_rule_by_fold(predictions, folds, config)
     member_split = _read_json(runs[next(iter(runs))] / "split.json")
     write_provenance(out_dir, config, {**member_split, "mode": "cv-ensemble", "members": list(runs)})
     classes = list(config.data.classes)
