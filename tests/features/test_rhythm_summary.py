@@ -132,3 +132,15 @@ def test_quality_windows_on_another_grid_are_read_by_their_centres():
     assert inside[0] == pytest.approx(parts.score[[5, 6]].mean())
     nearest = parts.quality(0, 500)  # a 2-s span: the window nearest its centre (centred at 5 s)
     assert nearest[0] == pytest.approx(parts.score[0])
+
+
+def test_long_records_score_quality_an_hour_at_a_time_on_the_same_window_grid(monkeypatch):
+    import ecgscope.features.rhythm_summary as mod
+
+    x = _record_with_noise_burst()
+    whole = mod.record_parts(x, 250.0)
+    monkeypatch.setattr(mod, "_QUALITY_CHUNK_S", 20.0)  # 90 s in pieces of 20, 20, 20 and the last 30 s
+    pieces = mod.record_parts(x, 250.0)
+    np.testing.assert_array_equal(pieces.centre, whole.centre)
+    assert int(np.argmin(pieces.score)) == int(np.argmin(whole.score)) == 3  # the noisy 30-40 s window
+    assert np.abs(pieces.score - whole.score).max() < 0.2

@@ -55,6 +55,7 @@ TEMPLATE_S: tuple[float, float] = (-0.25, 0.5)
 TEMPLATE_FS = 40.0
 _N_TEMPLATE = round((TEMPLATE_S[1] - TEMPLATE_S[0]) * TEMPLATE_FS) + 1
 _WINDOW_S, _HOP_S = 10.0, 5.0
+_QUALITY_CHUNK_S = 3600.0  # signal quality is computed an hour at a time (its detectors hold the whole input)
 _QUALITY = ("flatline", "saturation", "hf_noise", "baseline", "drift_mv", "agreement")
 
 SUMMARY_FEATURES: tuple[str, ...] = (
@@ -223,7 +224,7 @@ def record_parts(signal, fs: float, rpeaks=None, *, block_s: float | None = None
     """The :class:`RecordParts` of one lead (the first of a 2-D array): band-pass 0.5-40 Hz, R peaks (found
     when not given), delineation (P waves judged per ``block_s`` s, default: up to 2,048 beats; see
     :func:`~ecgscope.signal.delineate`) and signal quality in 10-s windows every ``quality_step_s`` s
-    (default 10)."""
+    (default 10), an hour at a time on records over two hours (each hour's windows from its start)."""
     from ..signal import find_rpeaks
     from ..signal.delineation import beat_intervals, delineate
     from ..signal.quality import signal_quality
@@ -245,9 +246,18 @@ def record_parts(signal, fs: float, rpeaks=None, *, block_s: float | None = None
         except ECGScopeError:  # e.g. intervals too irregular to clean: the intervals stay unmeasured
             pass
     window = min(10.0, x.size / fs)
-    q = signal_quality(x, fs, window=window, step=window if quality_step_s is None else float(quality_step_s))
-    metrics = np.stack([q.metrics[k][0] for k in _QUALITY], 1)
-    return RecordParts(fs, xb, r, beats, (q.start + q.stop) / 2, q.combined_score, metrics)
+    step = window if quality_step_s is None else float(quality_step_s)
+    centre, score, metrics = [], [], []
+    chunk = max(int(round(_QUALITY_CHUNK_S / step)), 1) * int(round(step * fs))  # whole steps
+    for lo in range(0, x.size, chunk):  # records up to two hours in one piece; bounded memory beyond
+        last = lo + 2 * chunk > x.size  # the last piece takes the rest (one to two chunks)
+        q = signal_quality(x[lo:] if last else x[lo:lo + chunk], fs, window=window, step=step)
+        centre.append(lo + (q.start + q.stop) / 2)
+        score.append(q.combined_score)
+        metrics.append(np.stack([q.metrics[k][0] for k in _QUALITY], 1))
+        if last:
+            break
+    return RecordParts(fs, xb, r, beats, np.concatenate(centre), np.concatenate(score), np.concatenate(metrics))
 
 
 def span_summaries(parts: RecordParts, spans) -> np.ndarray:
