@@ -68,3 +68,19 @@ def test_errors_exit_2(records, capsys):
 def test_ludb_record(shared, capsys):
     rc = main(["delineate", str(shared("ludb", "data", "9")), "--lead", "II"])
     assert rc == 0 and "PR" in capsys.readouterr().out
+
+
+def test_block_keeps_the_p_waves_of_a_sinus_stretch_in_a_mostly_af_record(tmp_path):
+    from ecgscope.io import write
+    from ecgscope.synthesis import simulate
+
+    rec = simulate(duration=90, fs=250, leads=["II"], af_episodes=[(30.0, 90.0, 110.0)], seed=5)
+    write(rec, tmp_path / "mixed.hea")
+    shares = []
+    for extra in ([], ["--block", "10"]):
+        out = tmp_path / f"r{len(extra)}.json"
+        assert main(["delineate", str(tmp_path / "mixed"), "-o", str(out), *extra]) == 0
+        beats = json.loads(out.read_text())["intervals"]["beats"]
+        sinus = [pr for pr, t in zip(beats["PR"], json.loads(out.read_text())["rpeaks"]) if t < 30 * 250]
+        shares.append(sum(v is not None for v in sinus) / len(sinus))
+    assert shares[0] < 0.2 and shares[1] > 0.9

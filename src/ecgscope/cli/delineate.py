@@ -2,7 +2,8 @@
 
 Beats come from :func:`ecgscope.signal.find_rpeaks` on the chosen leads (or the
 ``--reference`` annotator's beats); :func:`ecgscope.signal.delineate` then runs
-on the chosen leads. Prints the record's median intervals; ``-o points.csv``
+on the chosen leads (``--block SECONDS`` judges P waves per stretch of a long
+record that mixes rhythms). Prints the record's median intervals; ``-o points.csv``
 writes one row per beat and lead (sample positions, -1 when a wave is absent),
 ``-o result.json`` the intervals per record and per beat plus the points.
 """
@@ -51,15 +52,16 @@ class DelineatedRecord:
 
 
 def delineate_record(path: Path, *, leads=None, reference=None, method="ecgscope", format=None,
-                     **hints) -> DelineatedRecord:
-    """Read ``path`` (NaN gaps interpolated), find or take its beats, delineate and measure."""
+                     block_s: float | None = None, **hints) -> DelineatedRecord:
+    """Read ``path`` (NaN gaps interpolated), find or take its beats, delineate (P waves judged per ``block_s``
+    seconds when given) and measure."""
     from ..io import read
     from ..signal.delineation import delineate, intervals
 
     record = read(path, format=format, nonfinite="interpolate", **hints)
     rpeaks, _, index = record_beats(record, leads, reference)
     names = [record.leads[i] for i in index]
-    d = delineate(record.signal[index], record.fs, rpeaks, method=method, leads=names)
+    d = delineate(record.signal[index], record.fs, rpeaks, method=method, leads=names, block_s=block_s)
     return DelineatedRecord(record_name(record, path), d, intervals(d))
 
 
@@ -109,6 +111,10 @@ def register(app: typer.Typer) -> None:
         reference: Optional[str] = typer.Option(None, "--reference", "-r",
                                                 help="Use this annotator's beats (e.g. atr) instead of detecting."),
         method: str = typer.Option("ecgscope", "--method", "-m", help="ecgscope (per beat) or template."),
+        block: Optional[float] = typer.Option(
+            None, "--block", min=1.0,
+            help="Judge P waves per this many seconds (e.g. 10 for a Holter record mixing sinus rhythm with AF "
+                 "or noise; default: over the whole record, up to 2,048 beats)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o",
                                               help="points.csv (per beat and lead) or result.json."),
         format: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
@@ -123,7 +129,8 @@ def register(app: typer.Typer) -> None:
         leads = parse_leads(lead)
         hints = read_hints(fs, units)
         results = for_each_record(source, lambda p: delineate_record(p, leads=leads, reference=reference,
-                                                                     method=method, format=format, **hints),
+                                                                     method=method, format=format, block_s=block,
+                                                                     **hints),
                                   "delineating")
         _print(results)
         if output is not None:
