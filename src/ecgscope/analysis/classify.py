@@ -249,8 +249,9 @@ def classify_beats(record, model="default", rpeaks=None, lead=None, batch_size: 
         When the card carries a premature-beat rule
         (:mod:`ecgscope.training.premature`) or a dominant-shape rule
         (:mod:`ecgscope.training.shape_rule`, on the model's first lead) the
-        labels follow them, in that order, and the probabilities stay the model's. ``frame.attrs`` holds the model name,
-        hash, fs and lead used (and each rule, with how many labels it changed).
+        labels follow them, in that order, and the probabilities stay the
+        model's. ``frame.attrs`` holds the model name, hash, fs and lead used
+        (and each rule, with how many labels it changed).
     """
     from ..training.premature import PrematureRule, premature_features
     from ..training.shape_rule import ShapeRule, qrs_match

@@ -43,8 +43,8 @@ from ..signal.filters import bandpass
 from .ectopy import ECTOPY_FEATURES, ectopy_vector
 from .hrv_stream import HRV_FEATURE_NAMES, RR_STAT_NAMES, hrv_vector, rr_statistics
 
-__all__ = ["SUMMARY_FEATURES", "SUMMARY_VERSION", "TEMPLATE_FS", "TEMPLATE_S", "RecordParts", "record_parts", "rhythm_summaries",
-           "rhythm_summary", "span_summaries"]
+__all__ = ["SUMMARY_FEATURES", "SUMMARY_VERSION", "TEMPLATE_FS", "TEMPLATE_S", "RecordParts", "record_parts",
+           "rhythm_summaries", "rhythm_summary", "span_summaries"]
 
 #: How spans of one record are summarised. 1: each span on its own (band-pass, delineation, quality);
 #: 2: those computed once on the record (:func:`record_parts`) and read per span. A model trained on one
