@@ -101,9 +101,9 @@ def _extremes(r: np.ndarray, fs: float) -> list[float]:
     return [float(rr.max()), float(rr.min()), float(rr.max()) / med, float(rr.min()) / med]
 
 
-def _intervals(beats: dict[str, np.ndarray] | None, inside: np.ndarray) -> list[float]:
-    """Median and spread of the delineated intervals of the beats ``inside`` (a bool mask over the record's)."""
-    if beats is None or inside.sum() < 3:
+def _intervals(beats: dict[str, np.ndarray] | None, inside: slice) -> list[float]:
+    """Median and spread of the delineated intervals of the beats ``inside`` (a slice of the record's)."""
+    if beats is None or inside.stop - inside.start < 3:
         return [np.nan] * 8
     pr, qrs = beats["PR"][inside], beats["QRS"][inside]
 
@@ -197,9 +197,14 @@ class RecordParts:
     score: np.ndarray
     metrics: np.ndarray
 
+    def beats_in(self, lo: int, hi: int) -> slice:
+        """The beats (indices into ``r``, which is sorted) with R peaks in samples ``[lo, hi)``."""
+        i, j = np.searchsorted(self.r, [lo, hi])
+        return slice(int(i), int(j))
+
     def crop(self, lo: int, hi: int) -> RecordParts:
         """The parts of samples ``[lo, hi)``, renumbered from 0 (summaries of spans inside it are unchanged)."""
-        keep = (self.r >= lo) & (self.r < hi)
+        keep = self.beats_in(lo, hi)
         windows = (self.centre >= lo) & (self.centre < hi)
         beats = None if self.beats is None else {k: v[keep] for k, v in self.beats.items()}
         return RecordParts(self.fs, self.xb[lo:hi], self.r[keep] - lo, beats, self.centre[windows] - lo,
@@ -276,7 +281,7 @@ def _span_summary(parts: RecordParts, lo: int, hi: int) -> np.ndarray:
     if hi - lo < fs:
         return values
     xb = parts.xb[lo:hi]
-    inside = (parts.r >= lo) & (parts.r < hi)
+    inside = parts.beats_in(lo, hi)  # a slice: a 24-h record's spans need not scan all its beats
     r = parts.r[inside] - lo
     duration = (hi - lo) / fs
     tpl_values, tpl, qrs_mv = _template(xb, r, fs)
