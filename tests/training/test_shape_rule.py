@@ -80,7 +80,7 @@ def test_refit_by_fold_fits_each_fold_on_the_other_folds_records():
         return x, fs
 
     labels, rules = refit_shape_rule_by_fold(table, read)
-    truth_match = record_matches(table, read, "y_true")
+    (truth_match,) = record_matches(table, read, "y_true")
     for k, rule in rules.items():
         other = (table["fold"] != k) & (table["y_true"] == "V")
         assert rule == fit_shape_rule(truth_match[other.to_numpy()])

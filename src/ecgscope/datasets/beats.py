@@ -414,8 +414,9 @@ def lead_reader(source, lead: str, root=None):
     """``read(record_id) -> (samples of lead, fs)`` for the records of ``source`` (a registry name such as
     ``"mitdb"``, with ``root``, or a folder of WFDB records), the lead found as beat datasets find it."""
     from ..io import read
+    from .registry import DATABASES
 
-    if isinstance(source, str) and source not in _registry_names():
+    if isinstance(source, str) and source not in DATABASES:
         directory = Path(source).expanduser()
 
         def locate(rid: str) -> Path:
@@ -433,12 +434,6 @@ def lead_reader(source, lead: str, root=None):
         return np.asarray(record.signal[0], dtype=np.float64), float(record.fs)
 
     return read_lead
-
-
-def _registry_names() -> set[str]:
-    from .registry import DATABASES
-
-    return set(DATABASES)
 
 
 def _select_leads(record: Record, leads: Sequence[str], source: str) -> Record:

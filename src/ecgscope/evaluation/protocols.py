@@ -104,7 +104,8 @@ def prediction_frame(beats, probs: np.ndarray, extra: dict | None = None, card: 
         if read_signal is None:
             raise ModelError("the model's card has a dominant-shape rule, which needs the records' signals",
                              fix="pass read_signal (ecgscope.datasets.beats.lead_reader)")
-        frame["y_pred"] = shape.apply(frame["y_pred"], record_matches(frame, read_signal, "y_pred")).astype(str)
+        (match,) = record_matches(frame, read_signal, "y_pred")
+        frame["y_pred"] = shape.apply(frame["y_pred"], match).astype(str)
     return frame
 
 

@@ -68,11 +68,10 @@ class EnsembleConfig:
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
                 raise ConfigError(f"member {name!r}: weight {weight!r} must be a positive number",
                                   fix="use e.g. weight: 1.0")
-        if self.shape_rule is not None and (isinstance(self.shape_rule, bool)
-                                            or not isinstance(self.shape_rule, (int, float))
-                                            or not 0.5 <= self.shape_rule < 1):
-            raise ConfigError(f"shape_rule={self.shape_rule!r} must be a quantile in [0.5, 1) or null",
-                              fix="use e.g. shape_rule: 0.999")
+        if self.shape_rule is not None:
+            from .shape_rule import check_quantile
+
+            self.shape_rule = check_quantile(self.shape_rule)
         first, *others = self.members.items()
         for name, cfg in others:
             for key in _SHARED_DATA:
@@ -163,24 +162,18 @@ def train_ensemble(config: EnsembleConfig, out_dir) -> list:
     outcomes = [train_experiment(cfg, out_dir / name) for name, cfg in config.members.items()]
     write_provenance(out_dir, config, {"mode": "train-ensemble",
                                        "members": {n: _read_json(out_dir / n / "split.json") for n in config.members}})
-    rule = None if config.shape_rule is None else fit_shape_rule_on_data(config.data, config.shape_rule)
+    rule = None
+    if config.shape_rule is not None:
+        from ..datasets.beats import lead_reader
+        from .experiment import load_beats
+        from .shape_rule import fit_shape_rule_on_beats
+
+        data = config.data
+        rule = fit_shape_rule_on_beats(load_beats(data), lead_reader(data.database, data.leads[0], data.root),
+                                       config.shape_rule)
     save_ensemble({name: out_dir / name for name in config.members}, out_dir, weights=config.weights,
                   training={"config": config.to_dict()}, shape_rule=None if rule is None else rule.to_card())
     return outcomes
-
-
-def fit_shape_rule_on_data(data, quantile: float):
-    """:func:`~.shape_rule.fit_shape_rule` on every labelled beat of a data config's records (their first lead)."""
-    from ..datasets.beats import lead_reader
-    from .experiment import load_beats
-    from .shape_rule import fit_shape_rule, record_matches
-
-    beats = load_beats(data)
-    table = pd.DataFrame({"record_id": beats.record_id, "sample": beats.sample,
-                          "label": np.asarray(beats.classes, dtype=object)[beats.y]})
-    table = table[beats.y >= 0]
-    matches = record_matches(table, lead_reader(data.database, data.leads[0], data.root), "label")
-    return fit_shape_rule(matches[table["label"].to_numpy() == "V"], quantile)
 
 
 # ===================================================================== cross-validation
@@ -270,7 +263,7 @@ def _shape_rule_by_fold(predictions: pd.DataFrame, folds: list[dict], config: En
         raise DatasetError("the shape rule's CV fits each fold on the other folds' rows: run every fold",
                            fix="drop folds from the members' configs")
     reader = lead_reader(config.data.database, config.data.leads[0], config.data.root)
-    labels, rules = refit_shape_rule_by_fold(predictions, reader, float(config.shape_rule))
+    labels, rules = refit_shape_rule_by_fold(predictions, reader, config.shape_rule)
     predictions["y_pred"] = labels.astype(str)
     classes = list(config.data.classes)
     for fold in folds:

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import ConfigError
 
-__all__ = ["MIN_REFERENCE_BEATS", "ShapeRule", "fit_shape_rule", "qrs_match", "record_matches",
-           "refit_shape_rule_by_fold"]
+__all__ = ["MIN_REFERENCE_BEATS", "ShapeRule", "check_quantile", "fit_shape_rule", "fit_shape_rule_on_beats",
+           "qrs_match", "record_matches", "refit_shape_rule_by_fold"]
 
 #: A record with fewer reference (N) beats than this has no template: its beats are left as they are.
 MIN_REFERENCE_BEATS = 3
@@ -82,47 +83,74 @@ def qrs_match(signal, fs: float, rpeaks, reference) -> np.ndarray:
     """Per beat: correlation of its QRS with the median QRS of the ``reference`` beats (a bool mask over
     ``rpeaks``), on the first lead band-passed 0.5-40 Hz; all NaN with fewer than
     :data:`MIN_REFERENCE_BEATS` reference beats."""
+    return _qrs_matches(signal, fs, rpeaks, [reference])[0]
+
+
+def _qrs_matches(signal, fs: float, rpeaks, references: Sequence) -> list[np.ndarray]:
+    """:func:`qrs_match` for each of several reference masks, the lead filtered and cut once."""
     from ..signal.beats import QRS_REGION, _correlation, segment_beats
     from ..signal.filters import bandpass
 
     pos = np.asarray(rpeaks, dtype=np.int64).reshape(-1)
-    ref = np.asarray(reference, dtype=bool).reshape(-1)
-    if ref.size != pos.size:
-        raise ConfigError(f"{ref.size} reference flags for {pos.size} beats", fix="pass one flag per beat")
-    if ref.sum() < MIN_REFERENCE_BEATS:
-        return np.full(pos.size, np.nan)
+    refs = [np.asarray(ref, dtype=bool).reshape(-1) for ref in references]
+    for ref in refs:
+        if ref.size != pos.size:
+            raise ConfigError(f"{ref.size} reference flags for {pos.size} beats", fix="pass one flag per beat")
+    if all(ref.sum() < MIN_REFERENCE_BEATS for ref in refs):
+        return [np.full(pos.size, np.nan) for _ in refs]
     x = np.atleast_2d(np.asarray(signal, dtype=np.float64))[0]
     x = bandpass(np.where(np.isfinite(x), x, 0.0), fs, 0.5, min(40.0, 0.45 * float(fs)))
-    before = -QRS_REGION[0]
-    windows, _ = segment_beats(x, fs, pos, window=(before, QRS_REGION[1]))
+    windows, _ = segment_beats(x, fs, pos, window=(-QRS_REGION[0], QRS_REGION[1]))
     qrs = windows[:, 0].astype(np.float64)
-    return _correlation(qrs, np.median(qrs[ref], axis=0)[None])
+    return [np.full(pos.size, np.nan) if ref.sum() < MIN_REFERENCE_BEATS
+            else _correlation(qrs, np.median(qrs[ref], axis=0)[None]) for ref in refs]
+
+
+def check_quantile(quantile) -> float:
+    """``quantile`` as a float when it is one the rule can be fitted at ([0.5, 1)); :class:`ConfigError` else."""
+    if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0.5 <= quantile < 1.0:
+        raise ConfigError(f"shape_rule quantile={quantile!r} must be in [0.5, 1)", fix="use e.g. 0.999")
+    return float(quantile)
 
 
 def fit_shape_rule(v_match, quantile: float = 0.999) -> ShapeRule:
     """The rule whose threshold is the ``quantile`` of the training PVCs' :func:`qrs_match` values (taken
     against their record's true N beats; NaN values, from records without N beats, are left out)."""
+    quantile = check_quantile(quantile)
     values = np.asarray(v_match, dtype=np.float64)
     values = values[np.isfinite(values)]
-    if not 0.5 <= float(quantile) < 1.0:
-        raise ConfigError(f"quantile={quantile!r} must be in [0.5, 1)", fix="use e.g. 0.999")
     if values.size == 0:
         raise ConfigError("the shape rule needs V beats in records with N beats to fit on",
                           fix="train on records with ventricular ectopic beats, or leave the rule out")
-    return ShapeRule(float(np.quantile(values, quantile)), float(quantile), int(values.size))
+    return ShapeRule(float(np.quantile(values, quantile)), quantile, int(values.size))
 
 
-def record_matches(table, read_signal: Callable[[str], tuple[np.ndarray, float]], label_column: str
-                   ) -> np.ndarray:
-    """:func:`qrs_match` of every row of a beat table (``record_id``, ``sample``), each record's reference
-    being its rows whose ``label_column`` is ``N``; ``read_signal(record_id)`` gives ``(lead, fs)``."""
-    out = np.full(len(table), np.nan)
+def fit_shape_rule_on_beats(beats, read_signal: Callable[[str], tuple[np.ndarray, float]],
+                            quantile: float = 0.999) -> ShapeRule:
+    """:func:`fit_shape_rule` on the labelled beats of a :class:`~ecgscope.datasets.beats.BeatSet`, each
+    PVC matched against its own record's N beats (``read_signal(record_id)`` gives ``(lead, fs)``)."""
+    labelled = np.asarray(beats.y) >= 0
+    table = pd.DataFrame({"record_id": np.asarray(beats.record_id)[labelled],
+                          "sample": np.asarray(beats.sample)[labelled],
+                          "label": np.asarray(beats.classes, dtype=object)[np.asarray(beats.y)[labelled]]})
+    (matches,) = record_matches(table, read_signal, "label")
+    return fit_shape_rule(matches[table["label"].to_numpy() == "V"], quantile)
+
+
+def record_matches(table, read_signal: Callable[[str], tuple[np.ndarray, float]], *label_columns: str
+                   ) -> list[np.ndarray]:
+    """:func:`qrs_match` of every row of a beat table (``record_id``, ``sample``), once per label column:
+    each record's reference is its rows whose column is ``N``. ``read_signal(record_id)`` gives
+    ``(lead, fs)``; each record is read and filtered once for all the columns."""
+    out = [np.full(len(table), np.nan) for _ in label_columns]
     records = table["record_id"].astype(str).to_numpy()
+    samples = table["sample"].to_numpy()
+    labels = [table[c].to_numpy().astype(str) for c in label_columns]
     for rid in dict.fromkeys(records.tolist()):
         rows = np.flatnonzero(records == rid)
         x, fs = read_signal(rid)
-        out[rows] = qrs_match(x, fs, table["sample"].to_numpy()[rows],
-                              table[label_column].to_numpy()[rows].astype(str) == "N")
+        for column, match in zip(out, _qrs_matches(x, fs, samples[rows], [lab[rows] == "N" for lab in labels])):
+            column[rows] = match
     return out
 
 
@@ -139,8 +167,7 @@ def refit_shape_rule_by_fold(predictions, read_signal: Callable[[str], tuple[np.
     """
     fold = predictions["fold"].to_numpy()
     truth = predictions["y_true"].to_numpy().astype(str)
-    on_truth = record_matches(predictions, read_signal, "y_true")
-    on_pred = record_matches(predictions, read_signal, "y_pred")
+    on_truth, on_pred = record_matches(predictions, read_signal, "y_true", "y_pred")
     out = predictions["y_pred"].to_numpy().astype(object).copy()
     rules = {}
     for k in sorted(set(fold.tolist())):
