@@ -86,3 +86,17 @@ def test_metadata_roundtrip_keeps_unknown_keys():
     m = Metadata.from_dict({"record_id": "x", "age": 40, "bmi": 22})
     assert m.extra == {"bmi": 22}
     assert Metadata.from_dict(m.to_dict()) == m
+
+
+def test_metadata_copy_is_deep_and_keeps_values():
+    m = Metadata(record_id="x", diagnoses=["AF"], extra={"fiducials": {"r": [1, 2, 3]}, "nested": [[1, 2], (3, 4)],
+                                                        "array": np.arange(3)})
+    c = m.copy()
+    assert c.record_id == "x" and c.extra["nested"] == [[1, 2], (3, 4)]
+    np.testing.assert_array_equal(c.extra["array"], np.arange(3))
+    c.diagnoses.append("PVC")
+    c.extra["fiducials"]["r"].append(4)
+    c.extra["nested"][0].append(9)
+    c.extra["array"][0] = 7
+    assert m.diagnoses == ["AF"] and m.extra["fiducials"]["r"] == [1, 2, 3]
+    assert m.extra["nested"][0] == [1, 2] and m.extra["array"][0] == 0

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import copy
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 __all__ = ["Metadata"]
+
+#: Values shared between copies as they are: immutable, so copying them gains nothing.
+_ATOMIC = (str, int, float, bool, type(None))
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of JSON-like ``value``: dicts and lists copied level by level, a list of plain scalars
+    (such as a simulation's per-beat fiducials) in one step; anything else by :func:`copy.deepcopy`."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        if all(type(v) in _ATOMIC for v in value):
+            return value.copy() if kind is list else value
+        return kind(_copied(v) for v in value)
+    return copy.deepcopy(value)
 
 
 @dataclass
@@ -45,7 +64,7 @@ class Metadata:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Metadata":
+    def from_dict(cls, data: dict[str, Any] | None) -> Metadata:
         """Build from a dict; unknown keys go to ``extra``."""
         data = dict(data or {})
         known = {f.name for f in fields(cls)}
@@ -53,6 +72,6 @@ class Metadata:
         extra.update({k: data.pop(k) for k in list(data) if k not in known})
         return cls(**data, extra=extra)
 
-    def copy(self) -> "Metadata":
-        """A deep-enough copy (lists and dict copied)."""
-        return Metadata.from_dict(self.to_dict())
+    def copy(self) -> Metadata:
+        """A deep copy: changing the copy's lists or ``extra`` leaves this one as it was."""
+        return replace(self, **{f.name: _copied(getattr(self, f.name)) for f in fields(self)})
