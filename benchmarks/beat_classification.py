@@ -231,8 +231,9 @@ def rescore(args) -> None:
     """Refit a finished CV run's premature-beat rule with the current code, without retraining.
 
     :func:`ecgscope.training.premature.refit_rule_by_fold` on the run's predictions (each fold's rule fitted on
-    the other folds' rows, applied to the network's own labels): what a re-run of the same configuration would
-    give, as the rule never sees the network. Writes
+    the other folds' rows, applied to the network's own labels), then, when the run's config has one, the
+    dominant-shape rule (:func:`ecgscope.training.shape_rule.refit_shape_rule_by_fold`, as the ensemble's CV
+    applies it): what a re-run of the same configuration would give, as neither rule sees the network. Writes
     ``<run><suffix>/`` (predictions, report, the run's config / split / version, protocol.json naming its
     source) for :func:`table`.
     """
@@ -242,7 +243,10 @@ def rescore(args) -> None:
 
     from ecgscope.evaluation.protocols import report_from_predictions
     from ecgscope.training.experiment import write_json
+    from ecgscope.datasets.beats import lead_reader
+    from ecgscope.training.ensemble import load_experiment_config
     from ecgscope.training.premature import refit_rule_by_fold
+    from ecgscope.training.shape_rule import refit_shape_rule_by_fold
 
     for folder in args.runs:
         src = Path(folder)
@@ -252,6 +256,14 @@ def rescore(args) -> None:
             sys.exit(f"{src}: not every fold ran, so the other folds' rows are not each fold's training records")
         pred["y_pred"], fitted = refit_rule_by_fold(pred)
         rules = {k: rule.to_card() for k, rule in fitted.items()}
+        config = load_experiment_config(src / "config.yaml")
+        shape_rules = None
+        if getattr(config, "shape_rule", None) is not None:
+            data = config.data
+            labels, shapes = refit_shape_rule_by_fold(pred, lead_reader(data.database, data.leads[0], data.root),
+                                                      config.shape_rule)
+            pred["y_pred"] = labels.astype(str)
+            shape_rules = {k: rule.to_card() for k, rule in shapes.items()}
         out = src.with_name(src.name + args.suffix)
         out.mkdir(parents=True, exist_ok=True)
         for name in ("config.yaml", "split.json", "version.json"):
@@ -261,7 +273,7 @@ def rescore(args) -> None:
         report.save(out, plots=False)
         pred.to_csv(out / "predictions.csv", index=False, float_format="%.6g")
         write_json(out / "protocol.json", {**protocol, "rescored_from": str(src), "premature_rules": rules,
-                                           "n_beats": report.n_beats})
+                                           "shape_rules": shape_rules, "n_beats": report.n_beats})
         before = json.loads((src / "report.json").read_text())["macro_f1"]["N/S/V"]
         print(f"{src} -> {out}: macro-F1 N/S/V {100 * before:.1f} -> {100 * report.macro_f1['N/S/V']:.1f}; "
               "rules " + ", ".join(f"{k}: {r['prematurity']}/{r['irregularity']}" for k, r in rules.items()))
