@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv ramba                 # shipped config, 5 folds
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv resnet1d-rhythm
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv ramba-no-ssm ramba-no-hrv --folds 0 1
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py cv gbm-windows --short 10  # + the first 10 s
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py zeroshot ramba --save src/ecgscope/models/pretrained/rhythm-default
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py zeroshot resnet1d-rhythm
     .venv/bin/python benchmarks/rhythm_cv.py table                                      # Markdown from the JSON
@@ -16,7 +17,9 @@ over the shipped split ``cinc2017`` v1 (one fresh estimator per fold, fitted on
 the other folds only; its validation records for early stopping come from
 those training folds). The same out-of-fold window probabilities are also
 re-pooled with mean and max pooling (the pooling ablation needs no retraining:
-pooling only aggregates window probabilities). ``zeroshot`` trains on all
+pooling only aggregates window probabilities). ``--short 10`` also scores each
+fold's model on the first 10 s of its test records (how it does on a 10-s
+strip, as the zero-shot windows are). ``zeroshot`` trains on all
 local CinC 2017 records, freezes the model and applies it with
 :func:`~ecgscope.evaluation.rhythm_protocols.zero_shot` (p_AF = the ``A``
 column, threshold 0.5) to the 10-s MIT-BIH windows (DS1 + paced records; DS2
@@ -34,6 +37,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -57,6 +61,8 @@ CONFIGS = {"ramba": ROOT / "configs" / "rhythm" / "ramba.yaml",
            "gbm-windows": ROOT / "configs" / "rhythm" / "gbm_windows.yaml"}
 #: The shipped config before it took a 60-s HRV context (2026-11-22): the rows measured before then.
 BEFORE_CONTEXT = {"hrv_context_s": 0.0}
+#: The shipped trees before their short copies (2026-11-22, later): the gbm-windows rows measured before then.
+NO_SHORT = {"short_copies": False}
 #: name -> (base configuration, option overrides): one stream switched off each.
 ABLATIONS = {
     "ramba-no-minirocket": ("ramba", {**BEFORE_CONTEXT, "minirocket_features": 0}),
@@ -82,9 +88,12 @@ ABLATIONS = {
     # the HRV token reads the record-level rhythm summary (features.rhythm_summary) of the window and context
     "ramba-summary": ("ramba", {"hrv_summary": True}),
     # the shipped trees with the iteration count chosen on the validation records (up to 1,500, every 50)
-    "gbm-windows-early-stopping": ("gbm-windows", {"early_stopping": True, "max_iter": 1500}),
+    # (run before the short copies, as the next two)
+    "gbm-windows-early-stopping": ("gbm-windows", {"early_stopping": True, "max_iter": 1500, **NO_SHORT}),
+    # the trees shipped until the short copies (2026-11-22, later): no copy of the windows as records of their own
+    "gbm-windows-no-short": ("gbm-windows", NO_SHORT),
     # the shipped trees on half-overlapping windows (twice the training windows; twice the inference cost)
-    "gbm-windows-hop5": ("gbm-windows", {"hop_s": 5.0}),
+    "gbm-windows-hop5": ("gbm-windows", {"hop_s": 5.0, **NO_SHORT}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
@@ -128,8 +137,8 @@ def environment() -> dict:
 class WindowRecorder:
     """Wraps an estimator for the harness: keeps each test record's window probabilities for re-pooling."""
 
-    def __init__(self, estimator, store: list) -> None:
-        self.est, self.store = estimator, store
+    def __init__(self, estimator, store: list, short_s: float | None = None) -> None:
+        self.est, self.store, self.short_s = estimator, store, short_s
         self.classes_ = estimator.classes_
         self.estimator_name = estimator.estimator_name
 
@@ -146,6 +155,9 @@ class WindowRecorder:
         self.store.append({"records": data.records, "labels": data.labels, "patients": data.patients,
                            "windows": windows, "fit": {k: v for k, v in self.est.fit_info_.items() if k != "history"},
                            "history": self.est.fit_info_.get("history", [])})
+        if self.short_s:  # the same model on the first short_s seconds of each test record
+            n = round(self.short_s * data.fs)
+            self.store[-1]["short"] = self.est.predict_windows(replace(data, signals=[x[:, :n] for x in data.signals]))
         return self.est.pool(windows)
 
 
@@ -154,12 +166,13 @@ def run_key(name: str, folds) -> str:
     return name if not folds else f"{name}@folds{''.join(str(f) for f in sorted(folds))}"
 
 
-def run_cv(name: str, overrides: dict, folds, n_boot: int, data) -> dict:
+def run_cv(name: str, overrides: dict, folds, n_boot: int, data, short_s: float | None = None) -> dict:
     estimator, options = resolve(name, overrides)
     store: list = []
     t0 = time.perf_counter()
     log(f"cv {name}: {estimator} {options}")
-    result = cross_validate_rhythm(lambda: WindowRecorder(create_rhythm_estimator(estimator, **options), store),
+    result = cross_validate_rhythm(lambda: WindowRecorder(create_rhythm_estimator(estimator, **options), store,
+                                                          short_s),
                                    data, "cinc2017", folds=folds, progress=False, out_dir=RUNS / name,
                                    n_boot=n_boot, name=name)
     wall = time.perf_counter() - t0
@@ -170,6 +183,10 @@ def run_cv(name: str, overrides: dict, folds, n_boot: int, data) -> dict:
         patients = np.concatenate([s["patients"] for s in store])
         proba = np.concatenate([est.pool(s["windows"], mode, q) for s in store])
         pooled[label] = rhythm_report(labels, proba, est.classes_, groups=patients, n_boot=n_boot)
+    if short_s:
+        proba = np.concatenate([est.pool(s["short"]) for s in store])
+        pooled[f"first {short_s:g} s of each record"] = rhythm_report(labels, proba, est.classes_, groups=patients,
+                                                                      n_boot=n_boot)
     entry = {"config": name, "estimator": estimator, "options": options, "folds": result.folds,
              "folds_run": result.info["folds_run"], "report": result.report, "pooling": pooled,
              "fit": [s["fit"] for s in store], "history": [s["history"] for s in store],
@@ -257,6 +274,8 @@ def main() -> None:
     c.add_argument("--folds", type=int, nargs="*")
     c.add_argument("--set", nargs="*", default=[])
     c.add_argument("--n-boot", type=int, default=1000)
+    c.add_argument("--short", type=float, default=None, metavar="SECONDS",
+                   help="also score each fold's model on the first SECONDS of its test records")
     z = sub.add_parser("zeroshot")
     z.add_argument("names", nargs="+")
     z.add_argument("--save", default=None, help="checkpoint folder for the first name")
@@ -278,7 +297,7 @@ def main() -> None:
     overrides = parse_sets(args.set)
     for i, name in enumerate(args.names):
         if args.cmd == "cv":
-            run_cv(name, overrides, args.folds, args.n_boot, data)
+            run_cv(name, overrides, args.folds, args.n_boot, data, args.short)
         else:
             run_zeroshot(name, overrides, args.n_boot, data, args.save if i == 0 else None)
 

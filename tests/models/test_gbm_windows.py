@@ -163,3 +163,30 @@ def test_a_checkpoint_from_another_summary_is_refused(fitted, tmp_path):
         (copy / "card.json").write_text(json.dumps(card))
         with pytest.raises(ModelError, match="retrain"):
             load_rhythm_estimator(copy).predict_proba(_simulated(2, 900))
+
+
+def test_short_copies_give_each_window_its_own_summary_as_context():
+    from ecgscope.models.rhythm.gbm_windows import short_copies
+
+    window = np.array([[1.0, np.nan], [2.0, 3.0], [4.0, np.nan]])
+    context = np.array([[1.0, np.nan], [5.0, 3.0], [4.0, 6.0]])  # the first window is its own context
+    rows, y = short_copies(np.c_[window, context], np.array([0, 1, 2]))
+    np.testing.assert_array_equal(y, [0, 1, 2, 1, 2])
+    np.testing.assert_array_equal(rows[3:], np.c_[window[1:], window[1:]])
+    np.testing.assert_array_equal(rows[:3], np.c_[window, context])
+
+
+def test_short_copies_fit_on_twice_the_windows_of_long_records():
+    from ecgscope.models.rhythm import create_rhythm_estimator
+
+    options = {"fs": 100.0, "window_s": 5.0, "hop_s": 5.0, "hrv_context_s": 20.0, "max_iter": 10,
+               "min_samples_leaf": 5, "val_fraction": 0.25}
+    data = _simulated(8, 300)
+    plain = create_rhythm_estimator("gbm-windows", **options).fit(data)
+    short = create_rhythm_estimator("gbm-windows", short_copies=True, **options).fit(data)
+    rows = plain.fit_info_["training_rows"]
+    assert rows > 0 and short.fit_info_["training_rows"] == 2 * rows  # every context is longer than its window
+    strip = data.subset(np.arange(4))
+    strip = type(strip)([x[:, :500] for x in strip.signals], strip.fs, strip.labels, strip.records,
+                        strip.patients, strip.source, strip.leads)
+    assert short.predict_proba(strip).shape == (4, 4)

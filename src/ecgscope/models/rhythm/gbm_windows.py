@@ -35,7 +35,7 @@ from .estimator import WindowRhythmEstimator
 from .preprocess import WindowTable
 from .trees import TREE_ARRAYS, export_trees, predict_trees
 
-__all__ = ["GBMWindows", "TreeNet"]
+__all__ = ["GBMWindows", "TreeNet", "short_copies"]
 
 
 class TreeNet(nn.Module):
@@ -71,6 +71,16 @@ class TreeNet(nn.Module):
         return torch.from_numpy(np.log(np.maximum(p, 1e-12))).float()
 
 
+def short_copies(rows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, y)`` plus, for each row whose context half differs from its window half, a copy whose context
+    half is the window half (the row of that window as a record of its own; NaN: unmeasured)."""
+    width = rows.shape[1] // 2
+    window, context = rows[:, :width], rows[:, width:]
+    differs = ~((window == context) | (np.isnan(window) & np.isnan(context))).all(1)
+    copies = np.concatenate([window[differs], window[differs]], 1)
+    return np.concatenate([rows, copies]), np.concatenate([y, y[differs]])
+
+
 @register_rhythm_estimator("gbm-windows")
 class GBMWindows(WindowRhythmEstimator):
     """Gradient-boosted trees on window + context rhythm summaries, power-pooled per record.
@@ -80,13 +90,16 @@ class GBMWindows(WindowRhythmEstimator):
     ``hrv_context_s`` (context seconds, 0: the window only), and the trees' ``max_iter``,
     ``learning_rate``, ``max_leaf_nodes``, ``min_samples_leaf``, ``l2_regularization``; ``early_stopping``
     keeps the first ``k`` iterations (``k`` a multiple of ``stop_every`` up to ``max_iter``) with the best
-    challenge F1 on the validation records (ties: fewer trees).
+    challenge F1 on the validation records (ties: fewer trees). ``short_copies`` adds to the training rows a
+    copy of every window whose context is longer than the window, with the window's own summary as its context:
+    the row the window would give as a record of its own, so short records (a 10-s strip) are not outside
+    what the trees saw.
     """
 
     extra_defaults: ClassVar[dict[str, Any]] = {"hrv_context_s": 60.0, "max_iter": 400, "learning_rate": 0.05,
                                                 "max_leaf_nodes": 31, "min_samples_leaf": 20,
                                                 "l2_regularization": 0.0, "early_stopping": False,
-                                                "stop_every": 50}
+                                                "stop_every": 50, "short_copies": False}
 
     def _hrv_spec(self) -> dict[str, Any]:
         return {"hrv": True, "hrv_summary": True, "hrv_context_s": float(self.options["hrv_context_s"] or 0.0)}
@@ -117,8 +130,11 @@ class GBMWindows(WindowRhythmEstimator):
             max_leaf_nodes=int(o["max_leaf_nodes"]), min_samples_leaf=int(o["min_samples_leaf"]),
             l2_regularization=float(o["l2_regularization"]), early_stopping=False, random_state=int(o["seed"]))
         inputs = self._inputs(net, table)
-        keep = np.flatnonzero(inputs["hrv_mask"].any(0))  # a feature never measured in training carries nothing
-        model.fit(np.where(inputs["hrv_mask"], inputs["hrv"], np.nan)[:, keep], y_windows)
+        rows = np.where(inputs["hrv_mask"], inputs["hrv"], np.nan)
+        if o["short_copies"] and self.spec.hrv_context_s > 0:
+            rows, y_windows = short_copies(rows, np.asarray(y_windows))
+        keep = np.flatnonzero(np.isfinite(rows).any(0))  # a feature never measured in training carries nothing
+        model.fit(rows[:, keep], y_windows)
         def trees_after(n_iter: int | None) -> TreeNet:
             trees = export_trees(model, n_iter)
             trees["feature"] = keep[trees["feature"]]  # back to the columns of the full feature row
@@ -132,7 +148,8 @@ class GBMWindows(WindowRhythmEstimator):
         net = trees_after(n_iter)
         score = scores[n_iter] if n_iter else (None if validate is None else float(validate(net)))
         return net, {"val_challenge_f1": score, "trees": int(net.roots.numel()), "nodes": int(net.leaf.numel()),
-                     "iterations": int(net.roots.shape[0]), "val_scores": scores}
+                     "iterations": int(net.roots.shape[0]), "val_scores": scores,
+                     "training_rows": int(rows.shape[0])}
 
     def card_extra(self) -> dict:
         extra = super().card_extra()
