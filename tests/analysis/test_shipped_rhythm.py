@@ -28,3 +28,15 @@ def test_shipped_rhythm_models_tell_af_from_sinus(name):
     assert classify_rhythm(sinus, name).af_probability < 0.5
     result = classify_rhythm(af, name)
     assert result.label == "A" and result.af_probability > 0.5
+
+
+def test_shipped_rhythm_model_reads_10_s_strips():
+    """A 10-s strip is a record of one window whose context is itself (the short copies in training)."""
+    def strips(**kwargs):
+        return [classify_rhythm(simulate(duration=10, fs=500.0, leads=["II"], seed=s, **kwargs), "rhythm")
+                for s in range(100, 110)]
+
+    sinus, af = strips(), strips(af_episodes=[(0, 10)])
+    assert all(len(r.window_start_s) == 1 for r in sinus + af)
+    assert all(r.af_probability < 0.5 for r in sinus)
+    assert sum(r.label == "A" and r.af_probability > 0.5 for r in af) >= 9
