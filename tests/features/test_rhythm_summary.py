@@ -144,3 +144,20 @@ def test_long_records_score_quality_an_hour_at_a_time_on_the_same_window_grid(mo
     np.testing.assert_array_equal(pieces.centre, whole.centre)
     assert int(np.argmin(pieces.score)) == int(np.argmin(whole.score)) == 3  # the noisy 30-40 s window
     assert np.abs(pieces.score - whole.score).max() < 0.2
+
+
+def test_an_executor_gives_the_same_parts(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import ecgscope.features.rhythm_summary as mod
+
+    x = _record_with_noise_burst()
+    monkeypatch.setattr(mod, "_QUALITY_CHUNK_S", 20.0)  # four quality pieces to share out
+    serial = mod.record_parts(x, 250.0, block_s=10.0, quality_step_s=5.0)
+    with ThreadPoolExecutor(2) as pool:
+        shared = mod.record_parts(x, 250.0, block_s=10.0, quality_step_s=5.0, executor=pool)
+    for name in ("xb", "r", "centre", "score", "metrics"):
+        np.testing.assert_array_equal(getattr(shared, name), getattr(serial, name))
+    assert serial.beats is not None and set(shared.beats) == set(serial.beats)
+    for k, v in serial.beats.items():
+        np.testing.assert_array_equal(shared.beats[k], v)

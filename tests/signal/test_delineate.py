@@ -210,3 +210,24 @@ def test_time_blocks_keep_the_p_waves_of_sinus_stretches_in_a_record_of_mostly_a
     assert blocks[sinus].mean() > 0.9 and blocks[~sinus].mean() < 0.3
     with pytest.raises(SignalError, match="block_s"):
         delineate(x, 250.0, r, block_s=0.0)
+
+
+@pytest.mark.parametrize("block_s", [10.0, 7.0, None])
+def test_an_executor_gives_the_same_points(block_s):
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    from ecgscope.synthesis.simulator import simulate
+
+    rec = simulate(duration=120.0, fs=360.0, leads=("II", "V1"), af_episodes=[(40.0, 80.0)], seed=9)
+    serial = delineate(rec.signal, 360.0, block_s=block_s)
+    with ThreadPoolExecutor(2) as pool:
+        threaded = delineate(rec.signal, 360.0, block_s=block_s, executor=pool)
+    for k in POINTS:
+        np.testing.assert_array_equal(threaded.points[k], serial.points[k])
+    if block_s == 10.0:  # processes: every job pickled, as analyse() spawns them
+        import multiprocessing
+
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            spawned = delineate(rec.signal, 360.0, block_s=block_s, executor=pool)
+        for k in POINTS:
+            np.testing.assert_array_equal(spawned.points[k], serial.points[k])

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -224,15 +225,24 @@ class RecordParts:
         return [float(self.score[inside].mean()), float(self.score[inside].min())] + metrics.tolist()
 
 
+def _quality_piece(x: np.ndarray, fs: float, window: float, step: float) -> tuple[np.ndarray, ...]:
+    """Window centres (from the piece's start), combined scores and :data:`_QUALITY` metrics of one piece."""
+    from ..signal.quality import signal_quality
+
+    q = signal_quality(x, fs, window=window, step=step)
+    return (q.start + q.stop) / 2, q.combined_score, np.stack([q.metrics[k][0] for k in _QUALITY], 1)
+
+
 def record_parts(signal, fs: float, rpeaks=None, *, block_s: float | None = None,
-                 quality_step_s: float | None = None) -> RecordParts:
+                 quality_step_s: float | None = None, executor=None) -> RecordParts:
     """The :class:`RecordParts` of one lead (the first of a 2-D array): band-pass 0.5-40 Hz, R peaks (found
     when not given), delineation (P waves judged per ``block_s`` s, default: up to 2,048 beats; see
     :func:`~ecgscope.signal.delineate`) and signal quality in 10-s windows every ``quality_step_s`` s
-    (default 10), an hour at a time on records over two hours (each hour's windows from its start)."""
+    (default 10), an hour at a time on records over two hours (each hour's windows from its start).
+    ``executor`` (a :class:`concurrent.futures.Executor`) shares the delineation blocks and the hours out;
+    the parts are the same."""
     from ..signal import find_rpeaks
     from ..signal.delineation import beat_intervals, delineate
-    from ..signal.quality import signal_quality
 
     x = np.atleast_2d(np.asarray(signal, dtype=np.float64))[0]
     x = np.where(np.isfinite(x), x, 0.0)
@@ -247,22 +257,21 @@ def record_parts(signal, fs: float, rpeaks=None, *, block_s: float | None = None
     beats = None
     if r.size >= 3:
         try:
-            beats = beat_intervals(delineate(xb, fs, r, block_s=block_s))
+            beats = beat_intervals(delineate(xb, fs, r, block_s=block_s, executor=executor))
         except ECGScopeError:  # e.g. intervals too irregular to clean: the intervals stay unmeasured
             pass
     window = min(10.0, x.size / fs)
     step = window if quality_step_s is None else float(quality_step_s)
-    centre, score, metrics = [], [], []
     chunk = max(int(round(_QUALITY_CHUNK_S / step)), 1) * int(round(step * fs))  # whole steps
-    for lo in range(0, x.size, chunk):  # records up to two hours in one piece; bounded memory beyond
-        last = lo + 2 * chunk > x.size  # the last piece takes the rest (one to two chunks)
-        q = signal_quality(x[lo:] if last else x[lo:lo + chunk], fs, window=window, step=step)
-        centre.append(lo + (q.start + q.stop) / 2)
-        score.append(q.combined_score)
-        metrics.append(np.stack([q.metrics[k][0] for k in _QUALITY], 1))
-        if last:
-            break
-    return RecordParts(fs, xb, r, beats, np.concatenate(centre), np.concatenate(score), np.concatenate(metrics))
+    starts = [0]  # records up to two hours in one piece; bounded memory beyond
+    while starts[-1] + 2 * chunk <= x.size:  # the last piece takes the rest (one to two chunks)
+        starts.append(starts[-1] + chunk)
+    pieces = [x[lo:hi] for lo, hi in zip(starts, starts[1:] + [x.size])]
+    job = partial(_quality_piece, fs=fs, window=window, step=step)
+    done = list(map(job, pieces) if executor is None or len(pieces) < 2 else executor.map(job, pieces))
+    centre = np.concatenate([lo + c for lo, (c, _, _) in zip(starts, done)])
+    return RecordParts(fs, xb, r, beats, centre, np.concatenate([q for _, q, _ in done]),
+                       np.concatenate([m for _, _, m in done]))
 
 
 def span_summaries(parts: RecordParts, spans) -> np.ndarray:

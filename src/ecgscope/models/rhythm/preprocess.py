@@ -17,6 +17,7 @@ in this process: cross-validation folds that share records condition them once.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import partial
 
@@ -175,29 +176,37 @@ def _span_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray, spec: Windo
 
     Rhythm summaries first compute what spans share on the whole record
     (:func:`~ecgscope.features.rhythm_summary.record_parts`: P waves judged per window length, quality windows
-    on the window grid).
+    on the window grid), with the same processes delineating blocks of beats and scoring hours of signal.
     """
-    if spec.hrv_summary:
-        from ...features.rhythm_summary import record_parts
-
-        parts = record_parts(x, spec.fs, rpeaks, block_s=spec.window_s, quality_step_s=spec.hop / spec.fs)
-        rows, crop = _summary_rows, lambda lo, hi: (parts.crop(lo, hi),)
-    else:
-        rows = partial(_hrv_rows, spec=spec)
-        crop = lambda lo, hi: (x[:, lo:hi], rpeaks[(rpeaks >= lo) & (rpeaks < hi)] - lo)
     workers = min(int(workers), len(spans) // PARALLEL_MIN_SPANS)
+    with _process_pool(workers) as pool:
+        if spec.hrv_summary:
+            from ...features.rhythm_summary import record_parts
+
+            parts = record_parts(x, spec.fs, rpeaks, block_s=spec.window_s, quality_step_s=spec.hop / spec.fs,
+                                 executor=pool)
+            rows, crop = _summary_rows, lambda lo, hi: (parts.crop(lo, hi),)
+        else:
+            rows = partial(_hrv_rows, spec=spec)
+            crop = lambda lo, hi: (x[:, lo:hi], rpeaks[(rpeaks >= lo) & (rpeaks < hi)] - lo)
+        if pool is None:
+            return rows(*crop(0, x.shape[-1]), spans)
+        jobs = []
+        for part in np.array_split(np.arange(len(spans)), min(4 * workers, len(spans))):  # each job: its stretch
+            lo, hi = int(spans[part, 0].min()), int(spans[part, 1].max())
+            jobs.append((*crop(lo, hi), spans[part] - lo))
+        done = list(pool.map(rows, *zip(*jobs)))
+    return np.concatenate([v for v, _ in done]), np.concatenate([m for _, m in done])
+
+
+def _process_pool(workers: int):
+    """A context holding a spawned process pool of ``workers``, or ``None`` for one worker."""
     if workers <= 1:
-        return rows(*crop(0, x.shape[-1]), spans)
+        return contextlib.nullcontext()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = []
-    for part in np.array_split(np.arange(len(spans)), min(4 * workers, len(spans))):  # each job: its stretch
-        lo, hi = int(spans[part, 0].min()), int(spans[part, 1].max())
-        jobs.append((*crop(lo, hi), spans[part] - lo))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = list(pool.map(rows, *zip(*jobs)))
-    return np.concatenate([v for v, _ in done]), np.concatenate([m for _, m in done])
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def context_spans(starts: np.ndarray, n_samples: int, spec: WindowSpec) -> np.ndarray:
