@@ -84,3 +84,17 @@ def test_block_keeps_the_p_waves_of_a_sinus_stretch_in_a_mostly_af_record(tmp_pa
         sinus = [pr for pr, t in zip(beats["PR"], json.loads(out.read_text())["rpeaks"]) if t < 30 * 250]
         shares.append(sum(v is not None for v in sinus) / len(sinus))
     assert shares[0] < 0.2 and shares[1] > 0.9
+
+
+def test_workers_give_the_same_points(tmp_path):
+    from ecgscope.io import write
+    from ecgscope.synthesis import simulate
+
+    rec = simulate(duration=60, fs=250, leads=["II"], af_episodes=[(20.0, 40.0)], seed=6)
+    write(rec, tmp_path / "rec.hea")
+    outs = []
+    for extra in ([], ["--workers", "2"]):
+        out = tmp_path / f"w{len(extra)}.json"
+        assert main(["delineate", str(tmp_path / "rec"), "--block", "10", "-o", str(out), *extra]) == 0
+        outs.append(json.loads(out.read_text()))
+    assert outs[0]["points"] == outs[1]["points"] and outs[0]["intervals"] == outs[1]["intervals"]

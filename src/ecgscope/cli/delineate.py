@@ -3,7 +3,8 @@
 Beats come from :func:`ecgscope.signal.find_rpeaks` on the chosen leads (or the
 ``--reference`` annotator's beats); :func:`ecgscope.signal.delineate` then runs
 on the chosen leads (``--block SECONDS`` judges P waves per stretch of a long
-record that mixes rhythms). Prints the record's median intervals; ``-o points.csv``
+record that mixes rhythms; ``--workers N`` delineates the blocks of a long record in N processes).
+Prints the record's median intervals; ``-o points.csv``
 writes one row per beat and lead (sample positions, -1 when a wave is absent),
 ``-o result.json`` the intervals per record and per beat plus the points.
 """
@@ -21,6 +22,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from .._parallel import process_pool
 from ..errors import ECGScopeError
 from ._common import console
 from ._records import for_each_record
@@ -52,16 +54,17 @@ class DelineatedRecord:
 
 
 def delineate_record(path: Path, *, leads=None, reference=None, method="ecgscope", format=None,
-                     block_s: float | None = None, **hints) -> DelineatedRecord:
+                     block_s: float | None = None, executor=None, **hints) -> DelineatedRecord:
     """Read ``path`` (NaN gaps interpolated), find or take its beats, delineate (P waves judged per ``block_s``
-    seconds when given) and measure."""
+    seconds when given; blocks shared out to ``executor`` when given) and measure."""
     from ..io import read
     from ..signal.delineation import delineate, intervals
 
     record = read(path, format=format, nonfinite="interpolate", **hints)
     rpeaks, _, index = record_beats(record, leads, reference)
     names = [record.leads[i] for i in index]
-    d = delineate(record.signal[index], record.fs, rpeaks, method=method, leads=names, block_s=block_s)
+    d = delineate(record.signal[index], record.fs, rpeaks, method=method, leads=names, block_s=block_s,
+                  executor=executor)
     return DelineatedRecord(record_name(record, path), d, intervals(d))
 
 
@@ -115,6 +118,9 @@ def register(app: typer.Typer) -> None:
             None, "--block", min=1.0,
             help="Judge P waves per this many seconds (e.g. 10 for a Holter record mixing sinus rhythm with AF "
                  "or noise; default: over the whole record, up to 2,048 beats)."),
+        workers: int = typer.Option(1, "--workers", "-j", min=1,
+                                    help="Processes for the blocks of a long record (same points; worth it for "
+                                         "hours of signal)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o",
                                               help="points.csv (per beat and lead) or result.json."),
         format: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
@@ -128,10 +134,11 @@ def register(app: typer.Typer) -> None:
             raise ECGScopeError(f"unknown --method {method!r}", fix=f"use one of {', '.join(DELINEATION_METHODS)}")
         leads = parse_leads(lead)
         hints = read_hints(fs, units)
-        results = for_each_record(source, lambda p: delineate_record(p, leads=leads, reference=reference,
-                                                                     method=method, format=format, block_s=block,
-                                                                     **hints),
-                                  "delineating")
+        with process_pool(workers) as pool:
+            results = for_each_record(source, lambda p: delineate_record(p, leads=leads, reference=reference,
+                                                                         method=method, format=format, block_s=block,
+                                                                         executor=pool, **hints),
+                                      "delineating")
         _print(results)
         if output is not None:
             _write(results, output)

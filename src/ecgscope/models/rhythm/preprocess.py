@@ -17,12 +17,12 @@ in this process: cross-validation folds that share records condition them once.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
+from ..._parallel import process_pool
 from ...errors import ConfigError
 from ._memo import ArrayMemo
 from .windows import cut_windows, standardise_windows
@@ -179,7 +179,7 @@ def _span_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray, spec: Windo
     on the window grid), with the same processes delineating blocks of beats and scoring hours of signal.
     """
     workers = min(int(workers), len(spans) // PARALLEL_MIN_SPANS)
-    with _process_pool(workers) as pool:
+    with process_pool(workers) as pool:
         if spec.hrv_summary:
             from ...features.rhythm_summary import record_parts
 
@@ -197,16 +197,6 @@ def _span_rows(x: np.ndarray, rpeaks: np.ndarray, spans: np.ndarray, spec: Windo
             jobs.append((*crop(lo, hi), spans[part] - lo))
         done = list(pool.map(rows, *zip(*jobs)))
     return np.concatenate([v for v, _ in done]), np.concatenate([m for _, m in done])
-
-
-def _process_pool(workers: int):
-    """A context holding a spawned process pool of ``workers``, or ``None`` for one worker."""
-    if workers <= 1:
-        return contextlib.nullcontext()
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def context_spans(starts: np.ndarray, n_samples: int, spec: WindowSpec) -> np.ndarray:
