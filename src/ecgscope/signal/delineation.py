@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -132,13 +133,11 @@ def delineate(signal, fs: float, rpeaks=None, method: str = "ecgscope", *, leads
     if executor is None or len(blocks) < 2:
         done = [job(y, r250, rr_prev, rr_next, blocks)]
     else:  # groups of whole blocks, each with the stretch of y its blocks read: the same points
-        jobs = []
-        for group in np.array_split(np.arange(len(blocks)), min(_GROUPS, len(blocks))):
-            lo, hi = blocks[group[0]][0], blocks[group[-1]][1]
-            a, b = _block_span(r250, lo, hi, y.shape[1])
-            jobs.append((y[:, a:b], r250 - a, rr_prev, rr_next, [blocks[g] for g in group], a))
-        done = [[(part, a + shift, found) for part, a, found in out]
-                for out, shift in zip(executor.map(job, *zip(*[j[:5] for j in jobs])), [j[5] for j in jobs])]
+        groups = [[blocks[i] for i in g] for g in np.array_split(np.arange(len(blocks)), min(_GROUPS, len(blocks)))]
+        stretches = [_block_span(r250, g[0][0], g[-1][1], y.shape[1]) for g in groups]
+        found = executor.map(job, [y[:, a:b] for a, b in stretches], [r250 - a for a, _ in stretches],
+                             repeat(rr_prev), repeat(rr_next), groups)
+        done = [[(part, a + start, points) for part, a, points in out] for out, (start, _) in zip(found, stretches)]
     points = {k: np.full((r.size, x.shape[0]), -1, np.int64) for k in POINTS}
     for part, a, found in (item for out in done for item in out):
         for i, lead in enumerate(found):
