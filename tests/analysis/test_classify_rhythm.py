@@ -193,7 +193,7 @@ class _StubEstimator:
     def _check_fitted(self):
         return self.net_
 
-    def predict_windows(self, data):
+    def predict_windows(self, data, workers=None):
         n = data.signals[0].shape[-1]
         starts = window_starts(n, int(10 * data.fs), int(10 * data.fs)) / data.fs
         mid = starts + 5.0

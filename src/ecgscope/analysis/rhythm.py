@@ -258,13 +258,7 @@ def classify_rhythm(record, model: Any = "default", *, lead=None, workers: int =
     signal, gaps = _fill_gaps(record.signal[rows], source)
     rid = str(record.metadata.record_id or "record")
     data = RhythmSet([signal], record.fs, ["?"], [rid], [rid], leads=[record.leads[i] for i in rows])
-    options = rm.estimator.options
-    saved = options.get("workers", 1)
-    options["workers"] = int(workers)
-    try:
-        starts, proba = rm.estimator.predict_windows(data)[0]
-    finally:
-        options["workers"] = saved
+    starts, proba = rm.estimator.predict_windows(data, workers=workers)[0]
     starts = np.asarray(starts, np.float64)
     ends = np.minimum(starts + spec.window_s, record.duration)
     valid = _window_valid(starts, ends, record.fs, gaps)

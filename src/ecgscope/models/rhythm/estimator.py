@@ -205,11 +205,12 @@ class WindowRhythmEstimator:
                               torch.from_numpy(mask), renormalise=self.options["head"] == "softmax")
         return pooled.numpy().astype(np.float64)
 
-    def _table(self, data) -> WindowTable:
+    def _table(self, data, workers: int | None = None) -> WindowTable:
         net = self._check_fitted()
         if len(data) == 0:
             raise ConfigError("the RhythmSet is empty", fix="pass at least one record")
-        table = window_table(data.signals, data.fs, self.spec, workers=int(self.options.get("workers", 1)))
+        workers = int(self.options.get("workers", 1) if workers is None else workers)
+        table = window_table(data.signals, data.fs, self.spec, workers=workers)
         expected = getattr(net, "in_leads", table.x.shape[1])
         if table.x.shape[1] != expected:
             from ...errors import LeadCountError
@@ -218,14 +219,15 @@ class WindowRhythmEstimator:
                                  f"({', '.join(self.leads_)})", fix="pass the model's leads, in its order")
         return table
 
-    def predict_windows(self, data) -> list[tuple[np.ndarray, np.ndarray]]:
+    def predict_windows(self, data, *, workers: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per record of ``data``: ``(starts_s (n_w,), window_proba (n_w, K))`` before pooling.
 
         Windows are ``window_s`` long every ``hop_s`` seconds (the last one ends at
         the record's end; a short record is one zero-padded window); columns follow
-        ``classes_``.
+        ``classes_``. ``workers`` (default: the ``workers`` option) processes compute a long record's
+        window features; the result is the same.
         """
-        table = self._table(data)
+        table = self._table(data, workers)
         p = self._activate(self._window_logits(self.net_, self._inputs(self.net_, table))).numpy()
         return [(table.starts_s[table.record == i], p[table.record == i]) for i in range(table.n_records)]
 
