@@ -94,6 +94,10 @@ ABLATIONS = {
     "gbm-windows-no-short": ("gbm-windows", NO_SHORT),
     # the shipped trees on half-overlapping windows (twice the training windows; twice the inference cost)
     "gbm-windows-hop5": ("gbm-windows", {"hop_s": 5.0, **NO_SHORT}),
+    # P(AF) from a second, binary set of trees (AF against the rest): on every summary value, or on all but the
+    # QRS-shape ones (rhythm, atrial activity, beat-to-beat shape changes, quality)
+    "gbm-windows-af-all": ("gbm-windows", {"af_head": "all"}),
+    "gbm-windows-af-rhythm": ("gbm-windows", {"af_head": "rhythm"}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.

@@ -190,3 +190,60 @@ def test_short_copies_fit_on_twice_the_windows_of_long_records():
     strip = type(strip)([x[:, :500] for x in strip.signals], strip.fs, strip.labels, strip.records,
                         strip.patients, strip.source, strip.leads)
     assert short.predict_proba(strip).shape == (4, 4)
+
+
+def test_with_class_probability_sets_one_column_and_rescales_the_rest():
+    from ecgscope.models.rhythm.gbm_windows import with_class_probability
+
+    p = np.array([[0.5, 0.2, 0.2, 0.1], [0.0, 1.0, 0.0, 0.0]])
+    out = with_class_probability(p, np.array([0.6, 0.3]), 1)
+    np.testing.assert_allclose(out.sum(1), 1.0)
+    np.testing.assert_allclose(out[:, 1], [0.6, 0.3])
+    np.testing.assert_allclose(out[0, [0, 2, 3]], 0.4 * np.array([0.5, 0.2, 0.1]) / 0.8)
+    np.testing.assert_allclose(out[1, [0, 2, 3]], 0.7 / 3)  # nothing left to share by: equal shares
+
+
+@pytest.mark.parametrize("head", ["all", "rhythm"])
+def test_af_head_trees_give_p_af_and_rhythm_ones_never_read_the_qrs_shape(head, tmp_path):
+    import torch
+
+    from ecgscope.features.rhythm_summary import QRS_SHAPE_FEATURES
+    from ecgscope.models.rhythm import create_rhythm_estimator
+    from ecgscope.models.rhythm.checkpoint import load_rhythm_estimator
+    from ecgscope.models.rhythm.trees import predict_trees
+
+    est = create_rhythm_estimator("gbm-windows", fs=100.0, window_s=5.0, hop_s=5.0, hrv_context_s=20.0,
+                                  max_iter=20, min_samples_leaf=5, val_fraction=0.25, af_head=head)
+    est.fit(_simulated(16, 100))
+    net = est.net_
+    assert net.af_class == 1 and est.fit_info_["af_nodes"] > 0
+    read = net.af_feature[net.af_leaf == 0].numpy()
+    names = [n.split("@")[0] for n in est.spec.hrv_names]
+    shape_read = [names[i] in QRS_SHAPE_FEATURES for i in read]
+    assert not any(shape_read) if head == "rhythm" else read.size > 0
+    test = _simulated(6, 500)
+    table = est._table(test)
+    inputs = est._inputs(net, table)
+    rows = np.where(inputs["hrv_mask"], inputs["hrv"], np.nan)
+    q = predict_trees(net._trees("af_"), rows)[:, 1]
+    p = np.exp(net(**{k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in inputs.items()}).numpy())
+    np.testing.assert_allclose(p[:, 1], np.maximum(q, 1e-12), rtol=1e-5)
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-5)
+    record_p = est.predict_proba(test)
+    assert (np.asarray(est.classes_)[record_p.argmax(1)] == test.labels).all()
+    folder = est.save(tmp_path / head)
+    np.testing.assert_array_equal(load_rhythm_estimator(folder).predict_proba(test), record_p)
+
+
+def test_af_head_refuses_unknown_values_and_one_class_training():
+    from ecgscope.errors import ConfigError
+    from ecgscope.models.rhythm import create_rhythm_estimator
+
+    options = {"fs": 100.0, "window_s": 5.0, "hop_s": 5.0, "hrv_context_s": 0.0, "max_iter": 5,
+               "min_samples_leaf": 5, "val_fraction": 0.0}
+    with pytest.raises(ConfigError, match="af_head"):
+        create_rhythm_estimator("gbm-windows", af_head="morphology", **options).fit(_simulated(4, 100))
+    data = _simulated(8, 100)
+    sinus = data.subset(np.flatnonzero(np.asarray(data.labels) == "N"))
+    with pytest.raises(ConfigError, match="both of AF and of other"):
+        create_rhythm_estimator("gbm-windows", af_head="rhythm", **options).fit(sinus)

@@ -44,8 +44,8 @@ from ..signal.filters import bandpass
 from .ectopy import ECTOPY_FEATURES, ectopy_vector
 from .hrv_stream import HRV_FEATURE_NAMES, RR_STAT_NAMES, hrv_vector, rr_statistics
 
-__all__ = ["SUMMARY_FEATURES", "SUMMARY_VERSION", "TEMPLATE_FS", "TEMPLATE_S", "RecordParts", "record_parts",
-           "rhythm_summaries", "rhythm_summary", "span_summaries"]
+__all__ = ["QRS_SHAPE_FEATURES", "SUMMARY_FEATURES", "SUMMARY_VERSION", "TEMPLATE_FS", "TEMPLATE_S", "RecordParts",
+           "record_parts", "rhythm_summaries", "rhythm_summary", "span_summaries"]
 
 #: How spans of one record are summarised. 1: each span on its own (band-pass, delineation, quality);
 #: 2: those computed once on the record (:func:`record_parts`) and read per span. A model trained on one
@@ -72,6 +72,15 @@ SUMMARY_FEATURES: tuple[str, ...] = (
     + ("aa_rms", "aa_band_share", "aa_peak_hz", "aa_organisation")
     + ("sq_score_mean", "sq_score_min") + tuple(f"sq_{k}" for k in _QUALITY)
     + ("duration_s",)
+)
+
+
+#: The summary values that describe the shape of the ventricular complex itself (the median beat's samples and
+#: amplitudes, QRS width, QT): a bundle-branch block or a paced or widened complex moves them whatever the
+#: rhythm. The other values describe the rhythm, the atrial activity, beat-to-beat shape changes and quality.
+QRS_SHAPE_FEATURES: tuple[str, ...] = (
+    tuple(f"tpl_{i}" for i in range(_N_TEMPLATE))
+    + ("tpl_qrs_mv", "tpl_r", "tpl_t", "tpl_st", "int_qrs", "int_qrs_iqr", "int_qt", "int_qtc")
 )
 
 
