@@ -7,6 +7,8 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py zeroshot ramba --save src/ecgscope/models/pretrained/rhythm-default
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/rhythm_cv.py zeroshot resnet1d-rhythm
     .venv/bin/python benchmarks/rhythm_cv.py table                                      # Markdown from the JSON
+    .venv/bin/python benchmarks/rhythm_cv.py pack .pack --fs 100   # CinC + targets at 100 Hz, to carry to a GPU
+    PYTHONPATH=src python3 benchmarks/rhythm_cv.py --pack .pack --threads 8 cv ramba --set device=cuda
 
 Configurations: ``ramba`` (configs/rhythm/ramba.yaml), ``resnet1d-rhythm``
 (configs/rhythm/resnet1d.yaml) and the ablations of :data:`ABLATIONS` (the
@@ -27,6 +29,12 @@ is never read) and LUDB records of ``benchmarks/rhythm_baselines.py``.
 
 Results are merged into ``benchmarks/results/rhythm_cv.json`` after every run;
 per-run reports go to ``runs/rhythm-cv/<name>/``.
+
+``pack DIR --fs F`` writes the CinC records and both zero-shot targets,
+resampled to ``F`` Hz with the resampler the window models use (so a model at
+that rate skips its own resampling), as float16 ``.npz`` files (about 40 MB at
+100 Hz): small enough to carry to a machine without the data, such as a GPU
+lent for a session. ``--pack DIR`` then reads them instead of ``$ECGSCOPE_DATA``.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ import torch
 import yaml
 from _common import environment as shared_environment
 
-from ecgscope.datasets.rhythm import load_cinc2017
+from ecgscope.datasets.rhythm import load_cinc2017, load_rhythm_set, save_rhythm_set
 from ecgscope.evaluation.report_io import to_jsonable
 from ecgscope.evaluation.rhythm import af_table, rhythm_class_table, rhythm_report, rhythm_table
 from ecgscope.evaluation.rhythm_protocols import cross_validate_rhythm, zero_shot
@@ -101,6 +109,8 @@ ABLATIONS = {
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
+#: The files of a ``pack`` folder.
+PACK_FILES = {"cinc2017": "cinc2017.npz", "mitdb": "mitdb.npz", "ludb": "ludb.npz"}
 POOLINGS = {"power (Q=3)": ("power", 3.0), "mean (Q=1)": ("mean", 1.0), "max (Q=inf)": ("max", None)}
 
 
@@ -204,16 +214,37 @@ def run_cv(name: str, overrides: dict, folds, n_boot: int, data, short_s: float 
     return entry
 
 
-def run_zeroshot(name: str, overrides: dict, n_boot: int, data, save: str | None) -> dict:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from rhythm_baselines import _targets
+def zero_shot_targets(pack: Path | None) -> tuple[dict, dict]:
+    """The MIT-BIH windows and LUDB records (``{name: RhythmSet}``, ``{name: info}``), from ``pack`` if given."""
+    if pack is None:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from rhythm_baselines import _targets
 
+        return _targets(None, log)
+    targets = {k: load_rhythm_set(pack / PACK_FILES[k]) for k in ("mitdb", "ludb")}
+    return targets, {k: {kk: vv for kk, vv in v.summary().items() if kk != "info"} | {"pack": str(pack)}
+                     for k, v in targets.items()}
+
+
+def write_pack(folder: Path, fs: float) -> None:
+    """CinC 2017 and the zero-shot targets at ``fs`` Hz as float16 ``.npz`` files in ``folder``."""
+    from ecgscope.signal import resample
+
+    sets = {"cinc2017": load_cinc2017(progress=False), **zero_shot_targets(None)[0]}
+    for key, data in sets.items():
+        packed = replace(data, signals=[resample(x, data.fs, fs) for x in data.signals], fs=fs,
+                         info={**data.info, "packed_from_fs": data.fs})
+        path = save_rhythm_set(packed, folder / PACK_FILES[key], dtype="float16", compress=True)
+        log(f"{key}: {len(packed)} items at {fs:g} Hz -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+
+
+def run_zeroshot(name: str, overrides: dict, n_boot: int, data, save: str | None, pack: Path | None = None) -> dict:
     estimator, options = resolve(name, overrides)
     t0 = time.perf_counter()
     log(f"train {name} on all {len(data)} CinC 2017 records")
     est = create_rhythm_estimator(estimator, **options).fit(data)
     fit_s = time.perf_counter() - t0
-    targets, target_info = _targets(None, log)
+    targets, target_info = zero_shot_targets(pack)
     reports = zero_shot(est, targets, threshold=0.5, n_boot=n_boot, out_dir=RUNS / f"{name}-zeroshot")
     folder = Path(save) if save else RUNS / f"{name}-all"
     cv = (json.loads(OUT.read_text()).get("cv", {}).get(name) if OUT.is_file() else None)
@@ -272,6 +303,8 @@ def print_tables() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pack", type=Path, default=None, help="read the data from a `pack` folder")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("cv")
     c.add_argument("names", nargs="+")
@@ -288,13 +321,19 @@ def main() -> None:
     for p in (c, z):
         p.add_argument("--limit", type=int, default=None, help="first N records only (smoke tests)")
     sub.add_parser("table")
+    k = sub.add_parser("pack")
+    k.add_argument("folder", type=Path)
+    k.add_argument("--fs", type=float, default=100.0, help="sampling rate of the packed signals (Hz)")
     args = ap.parse_args()
     if args.cmd == "table":
         print_tables()
         return
-    torch.set_num_threads(1)
+    if args.cmd == "pack":
+        write_pack(args.folder, args.fs)
+        return
+    torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    data = load_cinc2017(progress=False)
+    data = load_rhythm_set(args.pack / PACK_FILES["cinc2017"]) if args.pack else load_cinc2017(progress=False)
     if args.limit:
         data = data.subset(np.arange(min(args.limit, len(data))))
     log(f"loaded {len(data)} CinC 2017 records in {time.perf_counter() - t0:.1f} s")
@@ -303,7 +342,7 @@ def main() -> None:
         if args.cmd == "cv":
             run_cv(name, overrides, args.folds, args.n_boot, data, args.short)
         else:
-            run_zeroshot(name, overrides, args.n_boot, data, args.save if i == 0 else None)
+            run_zeroshot(name, overrides, args.n_boot, data, args.save if i == 0 else None, args.pack)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ from ecgscope.datasets.rhythm import (
     cinc2017_cache_file,
     is_af_rhythm,
     load_cinc2017,
+    load_rhythm_set,
     ludb_af_records,
     mitdb_af_windows,
+    save_rhythm_set,
 )
 from ecgscope.errors import DatasetError
 from ecgscope.io import write
@@ -56,6 +58,22 @@ def test_rhythmset_resample_changes_length_not_duration():
     np.testing.assert_allclose(r.durations_s, s.durations_s)
     assert all(x.dtype == np.float32 and x.shape[0] == 1 for x in r.signals)
     assert s.resample(100.0) is s
+
+
+def test_rhythm_set_files_round_trip(tmp_path):
+    s = _set()
+    s.info = {"note": "kept"}
+    exact = load_rhythm_set(save_rhythm_set(s, tmp_path / "a.npz"))
+    assert all(np.array_equal(a, b) for a, b in zip(exact.signals, s.signals))
+    assert exact.records.tolist() == s.records.tolist() and exact.info == {"note": "kept"} and exact.fs == s.fs
+    small = save_rhythm_set(s, tmp_path / "b.npz", dtype="float16", compress=True)
+    assert small.stat().st_size < (tmp_path / "a.npz").stat().st_size
+    half = load_rhythm_set(small)
+    assert all(x.dtype == np.float32 and np.allclose(x, y, rtol=1e-3) for x, y in zip(half.signals, s.signals))
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(DatasetError, match="not a readable rhythm set"):
+        load_rhythm_set(tmp_path / "bad.npz")
+    assert not list(tmp_path.glob(".rhythm-*"))  # no temporary file left behind
 
 
 def test_rhythmset_rejects_inconsistent_input():

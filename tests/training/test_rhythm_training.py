@@ -162,3 +162,15 @@ def test_hrv_options_widen_the_hrv_token_and_reach_the_card(sim_set, tmp_path, e
     assert plain.spec.hrv_names == HRV_FEATURE_NAMES
     off = create_rhythm_estimator("ramba", hrv=False, **extra, **opts).spec
     assert not off.hrv_af and not off.hrv_ectopy and off.hrv_context_s == 0.0
+
+
+def test_device_option_trains_where_asked(sim_set):
+    from ecgscope.errors import ConfigError
+
+    est = create_rhythm_estimator("resnet1d-rhythm", **dict(FAST, epochs=1), device="cpu")
+    est.fit(sim_set)
+    assert {p.device.type for p in est.net_.parameters()} == {"cpu"}
+    assert est.predict_proba(sim_set).shape == (12, 4)
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="CUDA is not available"):
+            create_rhythm_estimator("resnet1d-rhythm", **dict(FAST, epochs=1), device="cuda").fit(sim_set)

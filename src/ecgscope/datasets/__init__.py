@@ -40,7 +40,8 @@ _EXPORTS = {
     "BeatDatasetConfig": "beats", "build_beat_dataset": "beats", "BeatSet": "beats",
     # rhythm.py
     "RHYTHM_CLASSES": "rhythm", "AF_LABELS": "rhythm", "RhythmSet": "rhythm", "load_cinc2017": "rhythm",
-    "mitdb_af_windows": "rhythm", "ludb_af_records": "rhythm",
+    "mitdb_af_windows": "rhythm", "ludb_af_records": "rhythm", "save_rhythm_set": "rhythm",
+    "load_rhythm_set": "rhythm",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -51,8 +51,8 @@ def pick_device(preference: str = "auto", local_rank: int = 0) -> torch.device:
     if not torch.cuda.is_available():
         from ..errors import ConfigError
 
-        raise ConfigError(f"train.device={preference!r} but CUDA is not available",
-                          fix="use train.device=auto or cpu")
+        raise ConfigError(f"device={preference!r} (train.device in a beat config) but CUDA is not available",
+                          fix="use device auto or cpu")
     if preference.startswith("cuda:"):
         return torch.device(preference)
     return torch.device("cuda", local_rank)

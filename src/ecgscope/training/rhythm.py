@@ -10,6 +10,9 @@ weights (:mod:`.ema`); after every epoch the EMA weights are scored by the
 estimator's ``validate`` callback (record-level, on validation records drawn
 patient-wise from the training records by :func:`split_validation`) and the
 best epoch is kept, with early stopping after ``patience`` epochs without gain.
+``device`` (``"auto"``: CUDA when present) holds the network and all training
+windows (a CinC fold is ~15k windows, well under a GPU's memory); the selected
+network stays there, and the estimators move their inputs to it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
+from .distributed import pick_device
 from .ema import ModelEMA
 from .logs import RunLogger
 from .losses import class_weights
@@ -55,6 +59,7 @@ class RhythmTrainConfig:
     patience: int = 3
     val_fraction: float = 0.1
     seed: int = 0
+    device: str = "auto"
     progress: bool = False
 
     @classmethod
@@ -108,9 +113,9 @@ def split_validation(labels, patients, fraction: float, seed: int = 0) -> tuple[
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
-def window_loss(head: str, weights: np.ndarray, label_smoothing: float = 0.0) -> Callable:
+def window_loss(head: str, weights: np.ndarray, label_smoothing: float = 0.0, device=None) -> Callable:
     """``loss(logits, y)``: weighted cross-entropy (``"softmax"``) or weighted one-vs-rest BCE (``"sigmoid"``)."""
-    w = torch.as_tensor(weights, dtype=torch.float32)
+    w = torch.as_tensor(weights, dtype=torch.float32, device=device)
     if head == "softmax":
         ce = nn.CrossEntropyLoss(weight=w, label_smoothing=label_smoothing)
         return lambda logits, y: ce(logits, y)
@@ -145,10 +150,12 @@ def train_windows(net: nn.Module, inputs: dict[str, np.ndarray], y: np.ndarray, 
     n = y.size
     if n == 0:
         raise ConfigError("no training windows", fix="train on at least one record")
-    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in inputs.items()}
-    labels = torch.from_numpy(y)
+    device = pick_device(config.device)
+    net.to(device)
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in inputs.items()}
+    labels = torch.from_numpy(y).to(device)
     weights = class_weights(y, n_classes, config.class_weights)
-    loss_fn = window_loss(head, weights, config.label_smoothing)
+    loss_fn = window_loss(head, weights, config.label_smoothing, device)
     steps = max(1, n // config.batch_size)
     if config.max_steps_per_epoch:
         steps = min(steps, int(config.max_steps_per_epoch))
@@ -172,7 +179,7 @@ def train_windows(net: nn.Module, inputs: dict[str, np.ndarray], y: np.ndarray, 
             order = torch.randperm(n, generator=generator)
             total, count = 0.0, 0
             for step in range(steps):
-                idx = order[(step * config.batch_size) % n:][:config.batch_size]
+                idx = order[(step * config.batch_size) % n:][:config.batch_size].to(device)
                 batch = {k: v[idx] for k, v in tensors.items()}
                 loss = loss_fn(net(**batch).float(), labels[idx])
                 optimizer.zero_grad(set_to_none=True)

@@ -185,10 +185,13 @@ class WindowRhythmEstimator:
 
     @torch.no_grad()
     def _window_logits(self, net: nn.Module, inputs: dict[str, np.ndarray]) -> torch.Tensor:
+        """Window logits on the CPU, computed where ``net`` is (its first parameter's device; CPU without any)."""
         net.eval()
+        device = next(net.parameters(), torch.zeros(0)).device
         n = len(next(iter(inputs.values())))
         bs = int(self.options["predict_batch"])
-        out = [net(**{k: torch.from_numpy(np.ascontiguousarray(v[i:i + bs])) for k, v in inputs.items()})
+        out = [net(**{k: torch.from_numpy(np.ascontiguousarray(v[i:i + bs])).to(device)
+                      for k, v in inputs.items()}).cpu()
                for i in range(0, n, bs)]
         return torch.cat(out) if out else torch.zeros(0, len(self.classes_))
 
