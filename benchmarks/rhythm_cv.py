@@ -71,6 +71,8 @@ CONFIGS = {"ramba": ROOT / "configs" / "rhythm" / "ramba.yaml",
 BEFORE_CONTEXT = {"hrv_context_s": 0.0}
 #: The shipped trees before their short copies (2026-11-22, later): the gbm-windows rows measured before then.
 NO_SHORT = {"short_copies": False}
+#: 20 epochs of full passes (~242 steps of 64 windows each) instead of 6 x 40 steps, patience 5.
+LONG = {"epochs": 20, "max_steps_per_epoch": None, "patience": 5}
 #: name -> (base configuration, option overrides): one stream switched off each.
 ABLATIONS = {
     "ramba-no-minirocket": ("ramba", {**BEFORE_CONTEXT, "minirocket_features": 0}),
@@ -107,6 +109,10 @@ ABLATIONS = {
     "gbm-windows-af-all": ("gbm-windows", {"af_head": "all"}),
     "gbm-windows-af-rhythm": ("gbm-windows", {"af_head": "rhythm"}),
     "resnet1d-rhythm-uncalibrated": ("resnet1d-rhythm", {"calibration": None}),
+    # learning curve (fold 0): 20 full passes over the training windows, ~20x the shipped step budget (6 x 40);
+    # does the CPU step budget hold the networks back? (conv-only RAMBA: the 1x and 5x points are above)
+    "ramba-no-ssm-20x": ("ramba", {**BEFORE_CONTEXT, "ssm": False, **LONG}),
+    "resnet1d-rhythm-20x": ("resnet1d-rhythm", LONG),
 }
 #: Re-pooling of the same out-of-fold window probabilities.
 #: The files of a ``pack`` folder.
