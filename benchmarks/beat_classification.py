@@ -243,7 +243,6 @@ def rescore(args) -> None:
 
     from ecgscope.evaluation.protocols import report_from_predictions
     from ecgscope.training.experiment import write_json
-    from ecgscope.datasets.beats import lead_reader
     from ecgscope.training.ensemble import load_experiment_config
     from ecgscope.training.premature import refit_rule_by_fold
     from ecgscope.training.shape_rule import refit_shape_rule_by_fold
@@ -259,9 +258,7 @@ def rescore(args) -> None:
         config = load_experiment_config(src / "config.yaml")
         shape_rules = None
         if getattr(config, "shape_rule", None) is not None:
-            data = config.data
-            labels, shapes = refit_shape_rule_by_fold(pred, lead_reader(data.database, data.leads[0], data.root),
-                                                      config.shape_rule)
+            labels, shapes = refit_shape_rule_by_fold(pred, config.data.first_lead_reader(), config.shape_rule)
             pred["y_pred"] = labels.astype(str)
             shape_rules = {k: rule.to_card() for k, rule in shapes.items()}
         out = src.with_name(src.name + args.suffix)

@@ -114,9 +114,9 @@ ABLATIONS = {
     "ramba-no-ssm-20x": ("ramba", {**BEFORE_CONTEXT, "ssm": False, **LONG}),
     "resnet1d-rhythm-20x": ("resnet1d-rhythm", LONG),
 }
-#: Re-pooling of the same out-of-fold window probabilities.
 #: The files of a ``pack`` folder.
 PACK_FILES = {"cinc2017": "cinc2017.npz", "mitdb": "mitdb.npz", "ludb": "ludb.npz"}
+#: Re-pooling of the same out-of-fold window probabilities.
 POOLINGS = {"power (Q=3)": ("power", 3.0), "mean (Q=1)": ("mean", 1.0), "max (Q=inf)": ("max", None)}
 
 

@@ -205,7 +205,8 @@ def save_rhythm_set(data: RhythmSet, path, *, dtype: str = "float32", compress: 
     """
     path = Path(path)
     lengths = np.array([s.shape[-1] for s in data.signals], dtype=np.int64)
-    flat = (np.concatenate([s.reshape(-1) for s in data.signals]) if data.signals else np.zeros(0)).astype(dtype)
+    flat = (np.concatenate([s.reshape(-1) for s in data.signals]) if data.signals else np.zeros(0)).astype(
+        dtype, copy=False)
     header = {"fs": data.fs, "source": data.source, "leads": list(data.leads), "info": data.info,
               "n_leads": int(data.signals[0].shape[0]) if data.signals else 1}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,8 @@ _WINDOW_S, _HOP_S = 10.0, 5.0
 _QUALITY_CHUNK_S = 3600.0  # signal quality is computed an hour at a time (its detectors hold the whole input)
 _QUALITY = ("flatline", "saturation", "hf_noise", "baseline", "drift_mv", "agreement")
 
+_TEMPLATE_FEATURES = tuple(f"tpl_{i}" for i in range(_N_TEMPLATE))
+
 SUMMARY_FEATURES: tuple[str, ...] = (
     tuple(f"rr_{k}" for k in RR_STAT_NAMES)
     + tuple(f"hrv_{k}" for k in HRV_FEATURE_NAMES)
@@ -66,7 +68,7 @@ SUMMARY_FEATURES: tuple[str, ...] = (
     + ("win_hr_min", "win_hr_max", "win_irr_min", "win_irr_max")
     + ("rr_max_s", "rr_min_s", "rr_max_ratio", "rr_min_ratio")
     + ("int_p_share", "int_pr", "int_pr_iqr", "int_p", "int_qrs", "int_qrs_iqr", "int_qt", "int_qtc")
-    + tuple(f"tpl_{i}" for i in range(_N_TEMPLATE))
+    + _TEMPLATE_FEATURES
     + ("tpl_qrs_mv", "tpl_r", "tpl_p", "tpl_t", "tpl_st")
     + ("corr_p10", "corr_iqr")
     + ("aa_rms", "aa_band_share", "aa_peak_hz", "aa_organisation")
@@ -79,7 +81,7 @@ SUMMARY_FEATURES: tuple[str, ...] = (
 #: amplitudes, QRS width, QT): a bundle-branch block or a paced or widened complex moves them whatever the
 #: rhythm. The other values describe the rhythm, the atrial activity, beat-to-beat shape changes and quality.
 QRS_SHAPE_FEATURES: tuple[str, ...] = (
-    tuple(f"tpl_{i}" for i in range(_N_TEMPLATE))
+    _TEMPLATE_FEATURES
     + ("tpl_qrs_mv", "tpl_r", "tpl_t", "tpl_st", "int_qrs", "int_qrs_iqr", "int_qt", "int_qtc")
 )
 
@@ -294,14 +296,14 @@ def span_summaries(parts: RecordParts, spans) -> np.ndarray:
 
 def _span_summary(parts: RecordParts, lo: int, hi: int) -> np.ndarray:
     fs = parts.fs
+    duration = (hi - lo) / fs
     values = np.full(len(SUMMARY_FEATURES), np.nan, np.float32)
-    values[-1] = (hi - lo) / fs
+    values[-1] = duration
     if hi - lo < fs:
         return values
     xb = parts.xb[lo:hi]
     inside = parts.beats_in(lo, hi)  # a slice: a 24-h record's spans need not scan all its beats
     r = parts.r[inside] - lo
-    duration = (hi - lo) / fs
     tpl_values, tpl, qrs_mv = _template(xb, r, fs)
     families = [
         (len(RR_STAT_NAMES), lambda: rr_statistics(r, fs)),

@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from ..datasets.beats import BeatDatasetConfig
+from ..datasets.beats import BeatDatasetConfig, lead_reader
 from ..datasets.labels import DS1, DS2
 from ..errors import ConfigError
 
@@ -76,6 +76,11 @@ class DataConfig(BeatDatasetConfig):
         object.__setattr__(self, "records", tuple(expanded))
         if not self.records:
             raise ConfigError("data.records is empty", fix="list the records to train on, e.g. the DS1 records")
+
+    def first_lead_reader(self):
+        """``read(record_id) -> (samples, fs)`` of the first configured lead of this source's records
+        (:func:`ecgscope.datasets.beats.lead_reader`)."""
+        return lead_reader(self.database, self.leads[0], self.root)
 
     def beat_config(self) -> BeatDatasetConfig:
         """The :class:`BeatDatasetConfig` part (what the beat cache is keyed on)."""

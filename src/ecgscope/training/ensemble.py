@@ -164,13 +164,10 @@ def train_ensemble(config: EnsembleConfig, out_dir) -> list:
                                        "members": {n: _read_json(out_dir / n / "split.json") for n in config.members}})
     rule = None
     if config.shape_rule is not None:
-        from ..datasets.beats import lead_reader
         from .experiment import load_beats
         from .shape_rule import fit_shape_rule_on_beats
 
-        data = config.data
-        rule = fit_shape_rule_on_beats(load_beats(data), lead_reader(data.database, data.leads[0], data.root),
-                                       config.shape_rule)
+        rule = fit_shape_rule_on_beats(load_beats(config.data), config.data.first_lead_reader(), config.shape_rule)
     save_ensemble({name: out_dir / name for name in config.members}, out_dir, weights=config.weights,
                   training={"config": config.to_dict()}, shape_rule=None if rule is None else rule.to_card())
     return outcomes
@@ -255,15 +252,13 @@ def _fold_summary(fold: dict) -> dict:
 def _shape_rule_by_fold(predictions: pd.DataFrame, folds: list[dict], config: EnsembleConfig) -> None:
     """Each fold's dominant-shape rule, fitted on the other folds' rows (the fold's training records), applied
     to its labels in place; the fold records get the rule."""
-    from ..datasets.beats import lead_reader
     from .cv import prediction_metrics
     from .shape_rule import refit_shape_rule_by_fold
 
     if any(cfg.folds is not None for cfg in config.members.values()):
         raise DatasetError("the shape rule's CV fits each fold on the other folds' rows: run every fold",
                            fix="drop folds from the members' configs")
-    reader = lead_reader(config.data.database, config.data.leads[0], config.data.root)
-    labels, rules = refit_shape_rule_by_fold(predictions, reader, config.shape_rule)
+    labels, rules = refit_shape_rule_by_fold(predictions, config.data.first_lead_reader(), config.shape_rule)
     predictions["y_pred"] = labels.astype(str)
     classes = list(config.data.classes)
     for fold in folds:
